@@ -1,0 +1,2 @@
+#include <cstdio>
+int main() { std::puts("wq: CLI under construction"); return 1; }
