@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The test command of the README: installs what is missing, builds everything, fetches the
+# test assets that are not committed, runs the whole CTest suite, then a short fuzz budget.
+#   WQ_FUZZ_SECONDS   seconds per fuzz target (default 20; 0 skips fuzzing)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+say() { printf '\033[1m[test]\033[0m %s\n' "$*" >&2; }
+./scripts/setup.sh
+build_dir="${WQ_BUILD_DIR:-build}"
+if [[ -x scripts/fetch_test_assets.sh ]]; then
+  say "fetching test assets"
+  ./scripts/fetch_test_assets.sh
+fi
+say "running the test suite"
+ctest --test-dir "$build_dir" --output-on-failure -j"$(nproc)" --timeout 600
+fuzz_seconds="${WQ_FUZZ_SECONDS:-20}"
+if [[ "$fuzz_seconds" != 0 && -x scripts/fuzz.sh ]]; then
+  say "fuzzing each target for ${fuzz_seconds}s"
+  ./scripts/fuzz.sh --seconds "$fuzz_seconds"
+fi
+say "all tests passed"
