@@ -17,20 +17,32 @@ class SampleTable {
   using Cell = std::variant<int64_t, double, std::string>;
 
   // Declares the columns; the type of each column comes from the first row added unless
-  // declared here. Order is kept.
+  // declared here. Order is kept. Declaring a name twice, or after rows exist, throws.
   void add_int_column(const std::string& name);
   void add_float_column(const std::string& name);
   void add_string_column(const std::string& name);
 
   // Appends one row; `row` maps column name -> value. Unknown names and missing columns throw.
+  // An int64 cell is accepted by a float column (widened); every other type mismatch throws.
   void add_row(const std::map<std::string, Cell>& row);
+
+  // Adds a whole column at once (used by the HDF5 reader). Its length must equal rows()
+  // unless the table has no columns yet.
+  void add_column(const std::string& name, Column values);
 
   size_t rows() const;
   const std::vector<std::string>& names() const { return names_; }
   const Column& column(const std::string& name) const;
+  bool has_column(const std::string& name) const { return columns_.count(name) != 0; }
   bool empty() const { return names_.empty(); }
 
+  // Same column names in the same order, same types and same values.
+  bool operator==(const SampleTable& other) const;
+  bool operator!=(const SampleTable& other) const { return !(*this == other); }
+
  private:
+  void declare(const std::string& name, Column empty_column);
+
   std::vector<std::string> names_;
   std::map<std::string, Column> columns_;
 };
@@ -54,6 +66,12 @@ struct RunRecord {
   std::map<std::string, std::string> metric_notes; // string-valued metrics attributes
   // Extra float64 arrays kept under /runs/<id>/arrays/<name> (e.g. per-layer curves).
   std::map<std::string, std::vector<double>> arrays;
+};
+
+// How much of a stored run to read back.
+enum class ReadDepth {
+  Full,     // everything, samples and arrays included
+  Summary,  // attributes, config and metrics only: what tables and status queries need
 };
 
 }  // namespace wq

@@ -1,0 +1,160 @@
+#include "core/results/merge_results.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <stdexcept>
+
+#include "core/results/atomic_replace.h"
+#include "core/results/h5_util.h"
+#include "core/results/provenance_io.h"
+#include "core/results/run_group_io.h"
+
+namespace wq {
+
+namespace {
+
+struct Candidate {
+  size_t input = 0;
+  int rank = 0;  // complete 2, failed 1, running 0
+  std::string finished_at;
+};
+
+int status_rank(RunStatus status) {
+  switch (status) {
+    case RunStatus::Complete: return 2;
+    case RunStatus::Failed: return 1;
+    case RunStatus::Running: return 0;
+  }
+  return 0;
+}
+
+bool better(const Candidate& challenger, const Candidate& holder) {
+  if (challenger.rank != holder.rank) return challenger.rank > holder.rank;
+  return challenger.finished_at > holder.finished_at;  // ISO-8601 UTC sorts as text
+}
+
+// Joins the distinct values in first-seen order: shards may run on different hosts.
+std::string join_distinct(const std::vector<std::string>& values) {
+  std::vector<std::string> distinct;
+  for (const auto& value : values) {
+    if (std::find(distinct.begin(), distinct.end(), value) == distinct.end()) distinct.push_back(value);
+  }
+  std::string joined;
+  for (const auto& value : distinct) joined += (joined.empty() ? "" : "; ") + value;
+  return joined;
+}
+
+Provenance merged_provenance(const std::vector<Provenance>& inputs) {
+  Provenance merged = inputs.front();
+  std::vector<std::string> hosts, cpus, gpus, commits;
+  for (const auto& input : inputs) {
+    hosts.push_back(input.host);
+    cpus.push_back(input.cpu_model);
+    gpus.push_back(input.gpu_name);
+    commits.push_back(input.git_commit);
+    merged.git_dirty = merged.git_dirty || input.git_dirty;
+    if (!input.created_at.empty() &&
+        (merged.created_at.empty() || input.created_at < merged.created_at)) {
+      merged.created_at = input.created_at;
+    }
+  }
+  merged.host = join_distinct(hosts);
+  merged.cpu_model = join_distinct(cpus);
+  merged.gpu_name = join_distinct(gpus);
+  merged.git_commit = join_distinct(commits);
+  merged.updated_at = utc_now_iso8601();
+  return merged;
+}
+
+void check_inputs_agree(const std::vector<std::string>& inputs,
+                        const std::vector<Provenance>& provenances) {
+  for (size_t i = 1; i < inputs.size(); ++i) {
+    const Provenance& first = provenances.front();
+    const Provenance& other = provenances[i];
+    if (other.sweep_name != first.sweep_name) {
+      throw std::runtime_error("cannot merge: '" + inputs[i] + "' is sweep '" + other.sweep_name +
+                               "' but '" + inputs[0] + "' is sweep '" + first.sweep_name + "'");
+    }
+    if (other.sweep_fingerprint != first.sweep_fingerprint) {
+      throw std::runtime_error("cannot merge: '" + inputs[i] + "' and '" + inputs[0] +
+                               "' come from different versions of sweep '" + first.sweep_name +
+                               "' (sweep_fingerprint " + other.sweep_fingerprint + " != " +
+                               first.sweep_fingerprint + ")");
+    }
+  }
+}
+
+}  // namespace
+
+MergeSummary merge_results(const std::vector<std::string>& inputs, const std::string& output) {
+  if (inputs.empty()) throw std::invalid_argument("merge_results: no input files");
+  if (file_exists(output) && std::find(inputs.begin(), inputs.end(), output) == inputs.end()) {
+    throw std::runtime_error("cannot merge into '" + output +
+                             "': it exists and is not an input (list it to merge into it)");
+  }
+  return h5::guarded("cannot merge results into '" + output + "'", [&] {
+    std::vector<H5::H5File> files;
+    std::vector<Provenance> provenances;
+    for (const auto& input : inputs) {
+      files.push_back(h5::open_file(input, false));
+      if (!files.back().nameExists("runs")) {
+        throw std::runtime_error("'" + input + "' is not a results file (no /runs group)");
+      }
+      provenances.push_back(h5::read_provenance(files.back()));
+    }
+    check_inputs_agree(inputs, provenances);
+
+    // Pick one source per run id, keeping the order in which ids first appear.
+    MergeSummary summary;
+    std::vector<std::string> order;
+    std::map<std::string, Candidate> chosen;
+    for (size_t i = 0; i < files.size(); ++i) {
+      const H5::Group runs = files[i].openGroup("runs");
+      for (const auto& id : h5::link_names(runs)) {
+        const H5::Group run = runs.openGroup(id);
+        Candidate candidate{i, status_rank(parse_run_status(h5::read_string(run, "status").value_or(""))),
+                            h5::read_string(run, "finished_at").value_or("")};
+        auto it = chosen.find(id);
+        if (it == chosen.end()) {
+          order.push_back(id);
+          chosen.emplace(id, candidate);
+        } else {
+          ++summary.duplicates;
+          if (better(candidate, it->second)) it->second = candidate;
+        }
+      }
+    }
+
+    CommitLock lock(output);
+    const std::string temp = temp_path_for(output);
+    try {
+      {
+        H5::H5File merged = h5::create_file(temp);
+        h5::write_provenance(merged, merged_provenance(provenances));
+        h5::write_string_list(merged, "merged_from", inputs);
+        const H5::Group runs = h5::create_ordered_group(merged, "runs");
+        for (const auto& id : order) {
+          const Candidate& source = chosen.at(id);
+          const std::string source_path = "runs/" + id;
+          // H5Ocopy copies the group with its attributes, datasets and subgroups as stored.
+          if (H5Ocopy(files[source.input].getId(), source_path.c_str(), runs.getId(), id.c_str(),
+                      H5P_DEFAULT, H5P_DEFAULT) < 0) {
+            throw std::runtime_error("cannot copy run '" + id + "' from '" + inputs[source.input] + "'");
+          }
+          ++summary.runs;
+          if (source.rank == 2) ++summary.complete;
+        }
+        merged.close();
+      }
+      for (auto& file : files) file.close();
+      durable_replace(temp, output);
+    } catch (...) {
+      std::remove(temp.c_str());
+      throw;
+    }
+    return summary;
+  });
+}
+
+}  // namespace wq
