@@ -1,0 +1,51 @@
+// The KV-method interface (design.md "Method"): a method looks at the full-precision cache
+// after the context prefill and at the sample's description, and DECIDES a cache::Plan.
+// Applying the plan (reordering, packing, byte accounting) is shared code in core/cache, so a
+// method file holds only its decision (kvpress's press pattern).
+//
+// Adding a method: baselines/<name>.cpp with a KvMethod subclass and one
+//   static const Registration<methods::KvMethod> reg{{name, summary, params, factory}};
+// a preset in configs/methods/<name>.yaml, an entry in tests/methods/method_cases.cpp, a
+// section in docs/methods.md.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "baselines/context_description.h"
+#include "core/cache/kv_cache.h"
+#include "core/cache/plan.h"
+#include "core/config/params.h"
+#include "core/registry/registry.h"
+
+namespace wq::methods {
+
+class KvMethod {
+ public:
+  virtual ~KvMethod() = default;
+  // kv: [layers][kv_heads][T][head_dim] fp32 post-RoPE; ctx validated against kv by the
+  // caller (compress()). Deterministic: the same inputs give the same plan.
+  virtual cache::Plan plan(const cache::FullKv& kv, const ContextDescription& ctx) = 0;
+};
+
+using MethodRegistry = Registry<KvMethod>;
+
+// Builds a registered method from a YAML map of its parameters, the way the config validator
+// does for a run: unknown keys are an error (with the accepted names), defaults fill the rest,
+// and bounds/choices are checked. name: registry name ("kivi").
+std::unique_ptr<KvMethod> make_method(const std::string& name, const YAML::Node& params = YAML::Node());
+// Same from YAML text, e.g. make_method("kivi", "{bits: 2, group_size: 32}").
+std::unique_ptr<KvMethod> make_method(const std::string& name, const std::string& params_yaml);
+
+// Fills defaults and checks a parameter map against specs (what make_method uses).
+// Throws std::invalid_argument "method.<key>: <problem>".
+Params resolve_params(const std::vector<ParamSpec>& specs, const YAML::Node& user, const std::string& section);
+
+// Protocol step 5 in one call: validate, plan, build the compressed cache.
+cache::KvCache compress(KvMethod& method, const cache::FullKv& kv, const ContextDescription& ctx,
+                        cache::CacheMode mode = cache::CacheMode::simulate);
+
+}  // namespace wq::methods
