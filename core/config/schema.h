@@ -1,0 +1,72 @@
+// The schema hook: how validation learns the parameters of methods, models, datasets and
+// experiment kinds without core/config depending on their base classes.
+//
+// Each base-class owner registers its section once, in one .cpp file:
+//   static const bool method_schema = wq::register_section_schema<Method>("method", "name");
+// Validation then reads Registry<Method> through the type-erased SectionSchema. Tests and
+// the fuzzer build their own SchemaSet from test-only registries instead of the global one.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/registry/registry.h"
+
+namespace wq {
+
+struct SectionSchema {
+  std::string section;   // top-level key: "experiment", "method", "model" or "dataset"
+  std::string selector;  // key naming the registry entry: "kind" for experiment, else "name"
+  // Parameters of one entry, or nullptr when no entry has that name.
+  std::function<const std::vector<ParamSpec>*(const std::string& name)> params_of;
+  std::function<std::vector<std::string>()> names;  // every registered entry, sorted
+};
+
+class SchemaSet {
+ public:
+  // Adds or replaces the schema of its section. Throws std::logic_error when the section
+  // is not one of config_sections() or the selector disagrees with it.
+  void add(SectionSchema schema);
+  const SectionSchema* find(const std::string& section) const;
+
+ private:
+  std::map<std::string, SectionSchema> sections_;
+};
+
+// The schemas registered by the linked library (what `wq` validates against).
+SchemaSet& global_schemas();
+
+struct SectionInfo {
+  const char* section;
+  const char* selector;
+};
+// The four registry-backed sections of a config and their selector keys.
+const std::vector<SectionInfo>& config_sections();
+// Selector key of a section ("kind", "name"), or nullptr when `section` is not one.
+const char* section_selector(const std::string& section);
+
+// A SectionSchema that reads Registry<Base>.
+template <class Base>
+SectionSchema schema_from_registry(const std::string& section, const std::string& selector) {
+  SectionSchema schema;
+  schema.section = section;
+  schema.selector = selector;
+  schema.params_of = [](const std::string& name) -> const std::vector<ParamSpec>* {
+    const auto* entry = Registry<Base>::instance().find(name);
+    return entry ? &entry->params : nullptr;
+  };
+  schema.names = [] { return Registry<Base>::instance().names(); };
+  return schema;
+}
+
+// Registers Registry<Base> as the schema of `section` in global_schemas(). Returns true so
+// that it can initialise a static bool.
+template <class Base>
+bool register_section_schema(const std::string& section, const std::string& selector) {
+  global_schemas().add(schema_from_registry<Base>(section, selector));
+  return true;
+}
+
+}  // namespace wq
