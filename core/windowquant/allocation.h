@@ -1,0 +1,38 @@
+// Bit-width allocation under an average budget: given units (windows, or tokens for the
+// token-level baseline) with a size and an importance score, pick one width per unit so that
+// the total cost stays within the budget. Shared by windowquant and token_mixed.
+#pragma once
+
+#include <vector>
+
+namespace wq::windowquant {
+
+struct AllocationProblem {
+  std::vector<int> sizes;          // tokens per unit
+  std::vector<double> scores;      // importance, higher first
+  // Planning cost of one token at each width, widest first (strictly decreasing widths);
+  // the last entry is the floor every unit gets.
+  std::vector<double> width_cost;
+  double budget = 0;               // total cost the units may spend: Σ size · cost <= budget
+};
+
+// Unit indices by descending score; ties keep the lower index first (deterministic).
+std::vector<int> rank_units(const std::vector<double>& scores);
+
+// budget_exact (ours): every unit starts at the last (cheapest) width; then, in rank order,
+// each unit is upgraded to the widest width the remaining budget affords (possibly none).
+// When it returns, no single further upgrade of any unit fits, so the spend is within one
+// unit's upgrade of the budget. Returns the width index per unit. If even the floor exceeds
+// the budget every unit gets the floor (the caller sees the overshoot in kv_bits).
+std::vector<int> allocate_budget_exact(const AllocationProblem& problem);
+
+// tiers (paper-like): the top fractions of the ranking get the widest widths (top_fractions[i]
+// for width i; one entry fewer than widths - 1, may be empty), and the rest is split between
+// the last two widths with the largest count at the wider of them that fits the budget. If the
+// fixed tiers alone do not fit, their fractions shrink (all by the same factor) until they do.
+std::vector<int> allocate_tiers(const AllocationProblem& problem, const std::vector<double>& top_fractions);
+
+// Σ size · cost of an allocation.
+double allocation_cost(const AllocationProblem& problem, const std::vector<int>& widths);
+
+}  // namespace wq::windowquant
