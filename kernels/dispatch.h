@@ -1,0 +1,22 @@
+// Runtime values -> template parameters at one dispatch point (flashinfer's DISPATCH_HEAD_DIM,
+// written as a function taking a lambda rather than a macro).
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+
+namespace wq::kernels {
+
+// Calls fn(std::integral_constant<int, D>{}) for the supported head dims; throws
+// std::invalid_argument("unsupported head_dim: 96") otherwise.
+template <class Fn>
+decltype(auto) dispatch_head_dim(int head_dim, Fn&& fn) {
+  switch (head_dim) {
+    case 64: return fn(std::integral_constant<int, 64>{});
+    case 128: return fn(std::integral_constant<int, 128>{});
+    default: throw std::invalid_argument("unsupported head_dim: " + std::to_string(head_dim));
+  }
+}
+
+}  // namespace wq::kernels

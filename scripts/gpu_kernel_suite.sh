@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# One device call: build the CUDA kernels standalone (nvcc, sm_90a), run the GPU correctness
+# suite (pack bit-identity vs core/quant, attention vs the CPU reference), then the benchmark
+# (scripts/bench_gpu.sh). Needs only nvcc and the installed PyTorch (for SDPA in the bench).
+# Usage (GPU machine, repository root): scripts/gpu_kernel_suite.sh [pack|attention]
+WQ_GPU_BUILD="${WQ_GPU_BUILD:-build-gpu-kernels}"
+WQ_NVCC_FLAGS="-std=c++17 -O3 -gencode=arch=compute_90a,code=sm_90a -I. -Xcompiler -fPIC -cudart shared"
+
+kernel_sources() {
+  ls kernels/cuda/*.cu kernels/cpu/view_dequant.cpp kernels/cpu/reference_attention.cpp core/quant/*.cpp core/cache/*.cpp
+}
+kernel_objects() {
+  for s in $(kernel_sources); do echo "$WQ_GPU_BUILD/obj/$(echo "$s" | tr / _).o"; done
+}
+# Parallel, incremental compile of the framework-free kernel sources (+ core/quant, the CPU
+# twin the pack kernels must match bit for bit).
+build_kernel_objects() {
+  mkdir -p "$WQ_GPU_BUILD/obj"
+  local pids=() s o
+  for s in $(kernel_sources); do
+    o="$WQ_GPU_BUILD/obj/$(echo "$s" | tr / _).o"
+    if [ ! -f "$o" ] || [ "$s" -nt "$o" ] || [ -n "$(find kernels/cuda kernels/*.h -newer "$o" -name '*.cuh' -o -newer "$o" -name '*.h' 2>/dev/null | head -1)" ]; then
+      /usr/local/cuda/bin/nvcc $WQ_NVCC_FLAGS -c "$s" -o "$o" &
+      pids+=($!)
+    fi
+  done
+  local fail=0
+  for p in "${pids[@]}"; do wait "$p" || fail=1; done
+  [ "$fail" = 0 ] || { echo "kernel compile failed" >&2; return 1; }
+}
+
+[ "${1:-}" = "--source-only" ] && return 0 2>/dev/null
+
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export OUT="${OUT:-$PWD/bench_out}"
+mkdir -p "$OUT"
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv 2>&1 | tee "$OUT/gpu_info.txt"
+t0=$(date +%s)
+build_kernel_objects || exit 1
+/usr/local/cuda/bin/nvcc $WQ_NVCC_FLAGS tests/kernels_gpu/gpu_kernel_tests.cpp $(kernel_objects) \
+  -o "$WQ_GPU_BUILD/gpu_kernel_tests" || exit 1
+echo "[suite] build: $(( $(date +%s) - t0 )) s"
+"$WQ_GPU_BUILD/gpu_kernel_tests" "${1:-}" 2>&1 | tee "$OUT/gpu_kernel_tests.log"
+suite_rc=${PIPESTATUS[0]}
+echo "[suite] correctness exit code $suite_rc"
+bash scripts/bench_gpu.sh
+bench_rc=$?
+grep -E "^(FAIL|GPU kernel suite)" "$OUT/gpu_kernel_tests.log"
+echo "[suite] correctness rc=$suite_rc bench rc=$bench_rc"
+exit $(( suite_rc != 0 || bench_rc != 0 ))

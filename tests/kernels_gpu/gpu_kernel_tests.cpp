@@ -1,0 +1,374 @@
+// GPU kernel suite (runs on the GPU machine, no GoogleTest there): quantize+pack bit-identical
+// to core/quant, and attention over compressed caches against the CPU reference on the
+// dequantized cache, over a declarative list of cases (odd lengths, one-token and empty
+// segments, long caches, GQA, head dims 64/128, fp16/bf16, decode and query prefill).
+// Outputs are poisoned with NaN before every launch; inputs are fresh random draws per check.
+#include <algorithm>
+#include <cstring>
+#include <functional>
+#include <stdexcept>
+
+#include "core/cache/interleaved.h"
+#include "core/cache/reference_attention.h"
+#include "core/quant/quantize.h"
+#include "kernels/cpu/reference_attention.h"
+#include "kernels/cuda/attention.cuh"
+#include "tests/kernels_gpu/gpu_test_util.h"
+
+using namespace wq::kernels;
+using namespace wq::kernels::gpu_test;
+namespace q = wq::quant;
+
+namespace {
+
+std::mt19937 rng(20261122);
+
+q::QuantSpec to_core_spec(const pack_spec& p) {
+  q::QuantSpec s;
+  s.bits = p.ternary ? q::QuantBits::b1_58 : q::quant_bits_from_int(p.bits);
+  s.group_size = p.group_size;
+  s.axis = p.per_channel ? q::GroupAxis::tokens : q::GroupAxis::channels;
+  s.symmetric = p.symmetric;
+  s.ternary_storage = p.base3 ? q::TernaryStorage::base3 : q::TernaryStorage::slots2;
+  s.one_bit_rule = p.sign_meanabs ? q::OneBitRule::sign_meanabs : q::OneBitRule::minmax;
+  s.ternary.gamma = p.ternary_gamma;
+  s.ternary.scale_rule = static_cast<q::TernaryScaleRule>(p.ternary_scale_rule);
+  s.compute = p.kivi_fp16 ? q::ComputeMode::fp16 : q::ComputeMode::fp32;
+  return s;
+}
+
+std::string describe(const pack_spec& p) {
+  std::string s = p.ternary ? (p.base3 ? "ternary-base3" : "ternary") : std::to_string(p.bits) + "b";
+  s += p.per_channel ? " per-channel" : " per-token";
+  s += " g" + std::to_string(p.group_size);
+  if (p.symmetric) s += " sym";
+  if (p.sign_meanabs) s += " sign";
+  if (p.kivi_fp16) s += " kivi-fp16";
+  if (p.ternary) s += " rule" + std::to_string(p.ternary_scale_rule);
+  return s;
+}
+
+void test_pack_identity(ledger& lg) {
+  std::vector<pack_spec> specs;
+  for (int bits : {1, 2, 3, 4, 8})
+    for (bool pc : {true, false})
+      for (int g : {32, 16}) {
+        pack_spec p;
+        p.bits = bits;
+        p.per_channel = pc;
+        p.group_size = pc && g == 16 ? 19 : g;  // odd per-channel groups: partial words
+        specs.push_back(p);
+        if (bits >= 2) { p.symmetric = true; specs.push_back(p); p.symmetric = false; }
+        if (bits == 2 || bits == 4) { p.kivi_fp16 = true; specs.push_back(p); }
+      }
+  for (int rule = 0; rule < 4; ++rule)
+    for (bool b3 : {false, true}) {
+      pack_spec p;
+      p.ternary = true;
+      p.bits = 2;
+      p.base3 = b3;
+      p.per_channel = true;
+      p.group_size = 32;
+      p.ternary_gamma = rule == 3 ? 0.5f : 0.7f;
+      p.ternary_scale_rule = rule;
+      specs.push_back(p);
+      p.per_channel = false;
+      specs.push_back(p);
+    }
+  {
+    pack_spec p;
+    p.bits = 1;
+    p.sign_meanabs = true;
+    p.per_channel = true;
+    specs.push_back(p);
+  }
+  const int shapes[][2] = {{1, 64}, {19, 128}, {989, 128}, {64, 64}};
+  for (const pack_spec& p : specs) {
+    int mismatches = 0, checked = 0;
+    std::string where;
+    for (const auto& sh : shapes) {
+      const int T = sh[0], D = sh[1];
+      if (!p.per_channel && D % p.group_size) continue;
+      const auto bits = random_bits(rng, static_cast<size_t>(T) * D, D, 0.7f, false, true);
+      const auto x = to_float(bits, false);
+      q::QuantizeOptions opt;
+      opt.allow_partial_token_group = true;
+      const q::QTensor ref = q::quantize(x.data(), T, D, to_core_spec(p), opt);
+      device_buffer dx = upload(bits.data(), bits.size() * 2);
+      const int64_t rows = p.per_channel ? D : T;
+      const int64_t rw = packed_row_words(p, T, D), rg = packed_row_groups(p, T, D);
+      device_buffer dw(rows * rw * 4), ds(rows * rg * 2), dm(rows * rg * 2);
+      WQ_CUDA_CHECK(cudaMemset(dw.get(), 0xAB, dw.bytes()));  // poison: every word must be written
+      quantize_pack(p, dx.get(), input_dtype::f16, 1, T, D, static_cast<int64_t>(T) * D, dw.as<uint32_t>(),
+                    ds.as<uint16_t>(), dm.as<uint16_t>(), nullptr);
+      WQ_CUDA_CHECK(cudaDeviceSynchronize());
+      const auto w = download<uint32_t>(dw, rows * rw);
+      const auto s = download<uint16_t>(ds, rows * rg);
+      const auto m = download<uint16_t>(dm, rows * rg);
+      ++checked;
+      if (w != ref.words || s != ref.scales || (!ref.mins.empty() && m != ref.mins)) {
+        ++mismatches;
+        where += " T=" + std::to_string(T) + ",D=" + std::to_string(D);
+      }
+    }
+    const std::string name = "pack identity " + describe(p);
+    if (mismatches) lg.fail(name, "mismatch at" + where);
+    else lg.pass(name, std::to_string(checked) + " shapes bit-identical to core/quant");
+  }
+}
+
+void test_interleaved_identity(ledger& lg) {
+  for (int D : {64, 128})
+    for (int g : {16, 32})
+      for (int T : {1, 37, 500}) {
+        const int H = 2;
+        std::uniform_int_distribution<int> pick(0, 5);
+        const int widths[] = {1, 2, 3, 4, 8, 16};
+        std::vector<q::QuantBits> qb(T);
+        std::vector<uint8_t> bits(T);
+        std::vector<uint32_t> offs(T);
+        uint32_t total = 0;
+        for (int t = 0; t < T; ++t) {
+          bits[t] = static_cast<uint8_t>(widths[pick(rng)]);
+          qb[t] = q::quant_bits_from_int(bits[t]);
+          offs[t] = total;
+          total += (D + 32 / bits[t] - 1) / (32 / bits[t]);
+        }
+        const auto xb = random_bits(rng, static_cast<size_t>(H) * T * D, D, 0.5f, false, true);
+        const auto x = to_float(xb, false);
+        device_buffer dx = upload(xb.data(), xb.size() * 2), dbits = upload(bits.data(), T),
+                      doffs = upload(offs.data(), T * 4);
+        device_buffer dw(static_cast<size_t>(H) * total * 4), ds(static_cast<size_t>(H) * T * (D / g) * 2),
+            dm(ds.bytes());
+        quantize_pack_interleaved(dx.get(), input_dtype::f16, H, T, D, static_cast<int64_t>(T) * D, dbits.as<uint8_t>(),
+                                  doffs.as<uint32_t>(), total, g, dw.as<uint32_t>(), ds.as<uint16_t>(),
+                                  dm.as<uint16_t>(), nullptr);
+        WQ_CUDA_CHECK(cudaDeviceSynchronize());
+        const auto w = download<uint32_t>(dw, static_cast<size_t>(H) * total);
+        const auto sc = download<uint16_t>(ds, static_cast<size_t>(H) * T * (D / g));
+        const auto mn = download<uint16_t>(dm, sc.size());
+        bool same = true;
+        for (int h = 0; h < H; ++h) {
+          const auto ref = wq::cache::quantize_interleaved(x.data() + static_cast<size_t>(h) * T * D, T, D, qb, g);
+          same = same && std::equal(ref.words.begin(), ref.words.end(), w.begin() + static_cast<size_t>(h) * total) &&
+                 std::equal(ref.scales.begin(), ref.scales.end(), sc.begin() + static_cast<size_t>(h) * T * (D / g)) &&
+                 std::equal(ref.mins.begin(), ref.mins.end(), mn.begin() + static_cast<size_t>(h) * T * (D / g));
+        }
+        const std::string name = "pack identity interleaved D" + std::to_string(D) + " g" + std::to_string(g) +
+                                 " T" + std::to_string(T);
+        if (same) lg.pass(name, "bit-identical to core/cache quantize_interleaved (2 heads, widths 1-16)");
+        else lg.fail(name, "mismatch");
+      }
+}
+
+// Sequence 0 against core/cache's dense_attention (its own dequantize-then-attend reference).
+double error_vs_core(const attention_shape& shape, const std::vector<float>& qf, const segment_view* host,
+                     const std::vector<float>& out) {
+  const int D = shape.head_dim, T_q = shape.q_tokens, H = shape.q_heads;
+  std::vector<float> k_all, v_all, kh, vh;
+  int keys = 0;
+  for (int h = 0; h < shape.kv_heads; ++h) {
+    cpu::dequantize_sequence(host, shape.num_segments, D, h, kh, vh);
+    keys = static_cast<int>(kh.size() / D);
+    k_all.insert(k_all.end(), kh.begin(), kh.end());
+    v_all.insert(v_all.end(), vh.begin(), vh.end());
+  }
+  std::vector<float> q_core(static_cast<size_t>(H) * T_q * D);
+  for (int t = 0; t < T_q; ++t)
+    for (int h = 0; h < H; ++h)
+      for (int d = 0; d < D; ++d) q_core[(static_cast<size_t>(h) * T_q + t) * D + d] = qf[(static_cast<size_t>(t) * H + h) * D + d];
+  wq::cache::AttentionOptions opt;
+  opt.causal_tail = false;
+  const auto ref = wq::cache::dense_attention(q_core.data(), H, T_q, k_all.data(), v_all.data(), shape.kv_heads, keys,
+                                              0, D, opt);
+  std::vector<float> mine(ref.out.size());
+  for (int t = 0; t < T_q; ++t)
+    for (int h = 0; h < H; ++h)
+      for (int d = 0; d < D; ++d) mine[(static_cast<size_t>(h) * T_q + t) * D + d] = out[(static_cast<size_t>(t) * H + h) * D + d];
+  return relative_error(mine, ref.out);
+}
+
+// ---- attention cases -----------------------------------------------------------------
+segment_spec kivi(int tokens, int bits, int gk = 32, int gv = 32, bool sym = false) {
+  segment_spec s;
+  s.tokens = tokens;
+  s.key.storage = s.value.storage = tensor_spec::kind::packed;
+  s.key.pack.bits = s.value.pack.bits = bits;
+  s.key.pack.per_channel = true;
+  s.key.pack.group_size = gk;
+  s.value.pack.group_size = gv;
+  s.key.pack.symmetric = s.value.pack.symmetric = sym;
+  return s;
+}
+segment_spec dense(int tokens) {
+  segment_spec s;
+  s.tokens = tokens;
+  return s;
+}
+segment_spec ternary(int tokens, bool base3) {
+  segment_spec s = kivi(tokens, 2);
+  s.key.pack.ternary = s.value.pack.ternary = true;
+  s.key.pack.base3 = s.value.pack.base3 = base3;
+  return s;
+}
+segment_spec per_token_keys(int tokens, int bits, int g) {
+  segment_spec s = kivi(tokens, bits, g, g);
+  s.key.pack.per_channel = false;
+  return s;
+}
+segment_spec interleaved(int tokens, const std::vector<int>& widths, int g = 32) {
+  segment_spec s;
+  s.tokens = tokens;
+  s.key.storage = s.value.storage = tensor_spec::kind::interleaved;
+  std::uniform_int_distribution<int> pick(0, static_cast<int>(widths.size()) - 1);
+  for (int t = 0; t < tokens; ++t) s.key.bits.push_back(static_cast<uint8_t>(widths[pick(rng)]));
+  s.value.bits = s.key.bits;
+  s.key.group_size = s.value.group_size = g;
+  return s;
+}
+
+struct attn_case {
+  std::string name;
+  int head_dim, batch, q_heads, kv_heads, q_tokens;
+  bool bf16;
+  std::function<std::vector<segment_spec>()> segments;
+};
+
+void run_attention_case(ledger& lg, const attn_case& c) {
+  const auto segs = c.segments();
+  int tokens = 0;
+  for (const auto& s : segs) tokens += s.tokens;
+  const int D = c.head_dim;
+  const size_t kv_elems = static_cast<size_t>(c.batch) * c.kv_heads * tokens * D;
+  const auto kb = random_bits(rng, kv_elems, D, 1.0f, c.bf16, true);
+  const auto vb = random_bits(rng, kv_elems, D, 1.0f, c.bf16, false);
+  const size_t q_elems = static_cast<size_t>(c.batch) * c.q_tokens * c.q_heads * D;
+  const auto qb = random_bits(rng, q_elems, D, 1.0f, c.bf16, false);
+  device_buffer dk = upload(kb.data(), kv_elems * 2), dv = upload(vb.data(), kv_elems * 2);
+  device_buffer dq = upload(qb.data(), q_elems * 2);
+  device_cache cache(dk.get(), dv.get(), c.bf16, c.batch, c.kv_heads, tokens, D, segs, nullptr);
+  attention_shape shape;
+  shape.batch = c.batch;
+  shape.q_heads = c.q_heads;
+  shape.kv_heads = c.kv_heads;
+  shape.head_dim = D;
+  shape.q_tokens = c.q_tokens;
+  shape.num_segments = cache.num_segments();
+  shape.max_tiles = cache.max_tiles();
+  shape.bf16 = c.bf16;
+  device_buffer ws(attention_workspace_bytes(shape));
+  device_buffer dout(q_elems * 2), dlse(q_elems / D * 4);
+  WQ_CUDA_CHECK(cudaMemset(dout.get(), 0xFF, dout.bytes()));  // NaN in fp16 and bf16
+  WQ_CUDA_CHECK(cudaMemset(dlse.get(), 0xFF, dlse.bytes()));
+  attention_over_segments(shape, dq.get(), cache.device_table(), dout.get(), dlse.as<float>(), ws.get(), ws.bytes(),
+                          nullptr);
+  WQ_CUDA_CHECK(cudaDeviceSynchronize());
+  const auto out = to_float(download<uint16_t>(dout, q_elems), c.bf16);
+  const auto lse = download<float>(dlse, q_elems / D);
+  std::vector<std::vector<uint8_t>> storage;
+  const auto host = cache.host_table(storage);
+  std::vector<float> ref(q_elems), ref_lse(q_elems / D);
+  cpu::reference_attention(shape, to_float(qb, c.bf16).data(), host.data(), ref.data(), ref_lse.data());
+  const auto qf = to_float(qb, c.bf16);
+  const double err = relative_error(out, ref);
+  const double lse_err = relative_error(lse, ref_lse);
+  // core/cache's reference on sequence 0 (skipped for the longest cache: it is O(T·H·D) in double)
+  const double core_err = tokens <= 20000 ? error_vs_core(shape, qf, host.data(), out) : 0.0;
+  const double tol = c.bf16 ? 1e-2 : 4e-3;
+  char detail[200];
+  std::snprintf(detail, sizeof detail, "rel err %.2e (lse %.2e, core %.2e), tol %.0e, %d tokens, %d segs", err,
+                lse_err, core_err, tol, tokens, cache.num_segments());
+  if (std::isfinite(err) && err < tol && std::isfinite(lse_err) && lse_err < tol && std::isfinite(core_err) &&
+      core_err < tol)
+    lg.pass(c.name, detail);
+  else lg.fail(c.name, detail);
+}
+
+std::vector<attn_case> attention_cases() {
+  std::vector<attn_case> cs;
+  auto add = [&](std::string n, int D, int B, int qh, int kvh, int qt, bool bf, std::function<std::vector<segment_spec>()> f) {
+    cs.push_back({std::move(n), D, B, qh, kvh, qt, bf, std::move(f)});
+  };
+  for (int D : {64, 128}) {
+    const std::string d = " D" + std::to_string(D);
+    for (int bits : {1, 2, 3, 4, 8})
+      add("uniform " + std::to_string(bits) + "b + tail" + d, D, 1, 28, 4, 1, false,
+          [=] { return std::vector<segment_spec>{kivi(989, bits), dense(17)}; });
+    add("uniform 2b g128 long cache 100k" + d, D, 1, 28, 4, 1, false,
+        [] { return std::vector<segment_spec>{kivi(100003, 2, 128, 64), dense(5)}; });
+    add("sym 4b" + d, D, 2, 8, 8, 1, false, [] { return std::vector<segment_spec>{kivi(300, 4, 32, 32, true), dense(3)}; });
+    add("ternary slots" + d, D, 1, 16, 4, 1, false, [] { return std::vector<segment_spec>{ternary(515, false), dense(9)}; });
+    add("ternary base3" + d, D, 1, 16, 4, 1, false, [] { return std::vector<segment_spec>{ternary(515, true), dense(9)}; });
+    add("per-token keys 4b" + d, D, 1, 28, 4, 1, false, [] { return std::vector<segment_spec>{per_token_keys(333, 4, 32), dense(2)}; });
+    add("windowquant 4/2/1 odd + empty + 1-token segs" + d, D, 3, 28, 4, 1, false, [] {
+      return std::vector<segment_spec>{kivi(1, 8), kivi(250, 4), segment_spec{}, kivi(1, 2), kivi(777, 2),
+                                       kivi(1023, 1, 48, 32), dense(1)};
+    });
+    add("windowquant not reordered (many windows)" + d, D, 2, 28, 4, 1, false, [] {
+      std::vector<segment_spec> v;
+      const int widths[] = {4, 2, 1, 2, 1, 1};
+      for (int w = 0; w < 24; ++w) v.push_back(kivi(196, widths[w % 6]));
+      v.push_back(dense(11));
+      return v;
+    });
+    add("token-level mixed 4/2/1" + d, D, 2, 28, 4, 1, false,
+        [] { return std::vector<segment_spec>{interleaved(1500, {4, 2, 1}), dense(7)}; });
+    add("token-level mixed 8/3/2/1 g16" + d, D, 1, 8, 2, 1, false,
+        [] { return std::vector<segment_spec>{interleaved(611, {8, 3, 2, 1}, 16), dense(1)}; });
+    add("dense only" + d, D, 1, 4, 4, 1, false, [] { return std::vector<segment_spec>{dense(130)}; });
+    add("bf16 uniform 2b" + d, D, 2, 28, 4, 1, true, [] { return std::vector<segment_spec>{kivi(700, 2), dense(33)}; });
+    add("GQA 32/8 batch 4" + d, D, 4, 32, 8, 1, false, [] { return std::vector<segment_spec>{kivi(2000, 2), dense(64)}; });
+    add("prefill 37 queries" + d, D, 1, 28, 4, 37, false, [] { return std::vector<segment_spec>{kivi(900, 2), kivi(400, 4), dense(37)}; });
+    add("prefill 300 queries bf16" + d, D, 1, 28, 4, 300, true,
+        [] { return std::vector<segment_spec>{kivi(1200, 4), kivi(1300, 2), dense(300)}; });
+  }
+  return cs;
+}
+
+void test_head_dim_dispatch(ledger& lg) {
+  attention_shape s;
+  s.q_heads = s.kv_heads = 1;
+  s.head_dim = 96;
+  s.num_segments = 1;
+  s.max_tiles = 1;
+  try {
+    attention_over_segments(s, nullptr, nullptr, nullptr, nullptr, nullptr, 1 << 20, nullptr);
+    lg.fail("dispatch head_dim 96", "no exception");
+  } catch (const std::invalid_argument& e) {
+    if (std::string(e.what()) == "unsupported head_dim: 96") lg.pass("dispatch head_dim 96", e.what());
+    else lg.fail("dispatch head_dim 96", e.what());
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ledger lg;
+  int dev = 0;
+  cudaDeviceProp prop{};
+  WQ_CUDA_CHECK(cudaGetDevice(&dev));
+  WQ_CUDA_CHECK(cudaGetDeviceProperties(&prop, dev));
+  std::printf("GPU kernel suite on %s (sm_%d%d, %d SMs)\n", prop.name, prop.major, prop.minor,
+              prop.multiProcessorCount);
+  const std::string only = argc > 1 ? argv[1] : "";
+  try {
+    test_head_dim_dispatch(lg);
+    if (only.empty() || only == "pack") {
+      test_pack_identity(lg);
+      test_interleaved_identity(lg);
+    }
+    if (only.empty() || only == "attention")
+      for (const auto& c : attention_cases()) {
+        try {
+          run_attention_case(lg, c);
+        } catch (const std::exception& e) {
+          lg.fail(c.name, std::string("exception: ") + e.what());
+        }
+      }
+  } catch (const std::exception& e) {
+    std::printf("FATAL %s\n", e.what());
+    return 2;
+  }
+  std::printf("GPU kernel suite: %d passed, %d failed, %d skipped\n", lg.passed, lg.failed, lg.skipped);
+  return lg.failed ? 1 : 0;
+}
