@@ -15,7 +15,7 @@ namespace detail {
 
 template <int D, int NT>
 __device__ __forceinline__ void load_queries(const kernel_args& args, int seq, int kv_head,
-                                             int row_tile, warp_state<D, NT>& w) {
+                                             int row_tile, float* q_block_sum, warp_state<D, NT>& w) {
   const int lane = threadIdx.x & 31, gq = lane >> 2, tq = lane & 3;
   const int group = args.q_heads / args.kv_heads;
 #pragma unroll
@@ -47,8 +47,7 @@ __device__ __forceinline__ void load_queries(const kernel_args& args, int seq, i
       float p = part[ks];
       p += __shfl_xor_sync(0xffffffffu, p, 1);
       p += __shfl_xor_sync(0xffffffffu, p, 2);
-      w.q_block_sum[nt][ks][0] = __shfl_sync(0xffffffffu, p, 8 * tq);
-      w.q_block_sum[nt][ks][1] = __shfl_sync(0xffffffffu, p, 8 * tq + 4);
+      if (threadIdx.x < 32 && tq == 0) q_block_sum[(nt * 8 + gq) * (D / 16) + ks] = p;  // read after a barrier
     }
     w.m[nt][0] = w.m[nt][1] = -INFINITY;
     w.l[nt][0] = w.l[nt][1] = 0.f;
@@ -180,6 +179,7 @@ template <int D, int NT>
 struct kernel_smem {
   stage_buffer<D> stage[2];
   __half p[4 * NT * 8 * 16];
+  float q_block_sum[NT * 8 * (D / 16)];
 };
 
 // grid: (splits, row tiles, batch·kv_heads); block: 128 threads.
@@ -195,7 +195,8 @@ __global__ void __launch_bounds__(kThreads) attention_split_kernel(const kernel_
   const int tile_hi = min(total_tiles, tile_lo + args.tiles_per_split);
 
   warp_state<D, NT> w;
-  load_queries<D, NT>(args, seq, kv_head, row_tile, w);
+  load_queries<D, NT>(args, seq, kv_head, row_tile, sm.q_block_sum, w);
+  w.q_block_sum = sm.q_block_sum;
 
   // First segment holding tile_lo: last segment whose tile_begin <= tile_lo and has tiles.
   int s_idx = 0;
@@ -378,7 +379,7 @@ void check_segment_supported(const segment_view& seg, int head_dim) {
           if (!is_key) throw std::invalid_argument(who + "values must be quantized per token (axis channels)");
         } else if (head_dim / tv.group_size > detail::kMaxTokenGroups || head_dim % tv.group_size != 0) {
           throw std::invalid_argument(who + "per-token group_size " + std::to_string(tv.group_size) +
-                                      " must divide head_dim into at most 4 groups");
+                                      " must divide head_dim into at most 8 groups");
         }
         if (tv.format == tensor_format::packed && !tv.base3 && tv.storage_bits != 1 && tv.storage_bits != 2 &&
             tv.storage_bits != 3 && tv.storage_bits != 4 && tv.storage_bits != 8)

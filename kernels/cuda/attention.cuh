@@ -21,7 +21,7 @@ size_t attention_workspace_bytes(const attention_shape& shape);
 //           over the cache; lets the caller merge the queries' own causal block)
 // Query head h reads KV head h / (q_heads / kv_heads). Requirements (checked, throw
 // std::invalid_argument): head_dim 64 or 128; per-channel key groups a multiple of 16; per-token
-// groups a multiple of 16 with head_dim / group <= 4; values stored per token; no 16-bit tokens
+// groups a multiple of 16 with head_dim / group <= 8; values stored per token; no 16-bit tokens
 // inside an interleaved tensor (host-side check in make_* helpers). Asynchronous on `stream`.
 void attention_over_segments(const attention_shape& shape, const void* q,
                              const segment_view* segments, void* out, float* lse, void* workspace,

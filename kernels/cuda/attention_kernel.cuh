@@ -29,7 +29,9 @@ template <int D, int NT>
 struct warp_state {
   uint32_t q[NT][D / 16][2];   // fp16 q (scaled), B fragments
   uint32_t qf[NT][D / 16][2];  // q∘scale of the current per-channel key group
-  float q_block_sum[NT][D / 16][2];  // Σ over each 16-channel block of q, rows 2t, 2t+1
+  // Σ over each 16-channel block of q, [row][block] in shared memory (only the per-token key
+  // paths read it; registers are the scarce resource here).
+  const float* q_block_sum = nullptr;
   float bias[NT][2];           // Σ_c q_c·min_c of the current per-channel key group
   int qf_segment = -1, qf_group = -1;
   float m[NT][2], l[NT][2];    // running max (log2) and partial sum, rows 2t, 2t+1
@@ -139,10 +141,12 @@ __device__ __forceinline__ void qk_per_token(const stage_buffer<D>& st, const ti
     for (int nt = 0; nt < NT; ++nt) {
       float c[4] = {0.f, 0.f, 0.f, 0.f};
       mma_16816(c, a, w.q[nt][ks][0], w.q[nt][ks][1]);
-      s[nt][0] += sc0 * c[0] + mn0 * w.q_block_sum[nt][ks][0];
-      s[nt][1] += sc0 * c[1] + mn0 * w.q_block_sum[nt][ks][1];
-      s[nt][2] += sc1 * c[2] + mn1 * w.q_block_sum[nt][ks][0];
-      s[nt][3] += sc1 * c[3] + mn1 * w.q_block_sum[nt][ks][1];
+      const float qs0 = w.q_block_sum[(nt * 8 + 2 * tq) * (D / 16) + ks];
+      const float qs1 = w.q_block_sum[(nt * 8 + 2 * tq + 1) * (D / 16) + ks];
+      s[nt][0] += sc0 * c[0] + mn0 * qs0;
+      s[nt][1] += sc0 * c[1] + mn0 * qs1;
+      s[nt][2] += sc1 * c[2] + mn1 * qs0;
+      s[nt][3] += sc1 * c[3] + mn1 * qs1;
     }
   }
 }

@@ -9,7 +9,7 @@
 namespace wq::kernels::detail {
 
 inline constexpr int kThreads = 128;  // 4 warps, 16 tokens of the tile each
-inline constexpr int kMaxTokenGroups = 4;  // D / group_size for per-token groups
+inline constexpr int kMaxTokenGroups = 8;  // D / group_size for per-token groups (G >= 16 at D = 128)
 inline constexpr int kMaxChannelGroups = 5;  // per-channel key groups a 64-token tile can touch
 
 template <int D>
@@ -121,7 +121,8 @@ __device__ __forceinline__ void issue_words(const tensor_view& tv, int kv_head, 
     const uint8_t* bits = tv.bits + kv_head * tv.head_stride_tokens;
     const uint32_t first = offs[t0];
     const int last = t0 + nt - 1;
-    const uint32_t end = offs[last] + (D * bits[last] + 31) / 32;
+    const int c_last = 32 / bits[last];  // 3-bit: 10 codes per word, not 32/3 bits
+    const uint32_t end = offs[last] + (D + c_last - 1) / c_last;
     const uint32_t* src = tv.words + kv_head * tv.head_stride_words + first;
     for (uint32_t i = tid; i < end - first; i += kThreads) cp_async4(words + i, src + i);
   }

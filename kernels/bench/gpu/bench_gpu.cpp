@@ -122,10 +122,9 @@ struct row {
 int main() {
   const char* out_env = std::getenv("OUT");
   const std::string out_dir = out_env ? out_env : "bench_out";
-  std::system(("mkdir -p " + out_dir).c_str());
+  if (std::system(("mkdir -p " + out_dir).c_str()) != 0) std::printf("cannot create %s\n", out_dir.c_str());
   cudaDeviceProp prop{};
   WQ_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
-  at::NoGradGuard no_grad;
   cudaStream_t stream = at::cuda::getCurrentCUDAStream().stream();
   timer tm(stream);
   std::mt19937 rng(7);
