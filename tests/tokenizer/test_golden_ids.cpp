@@ -12,6 +12,7 @@ namespace {
 
 using testing::kMissingAssets;
 using testing::load_fixture;
+using testing::golden_cases;
 using testing::qwen_tokenizer;
 
 TEST(GoldenIds, FixtureIsWellFormed) {
@@ -25,7 +26,7 @@ TEST(GoldenIds, FixtureIsWellFormed) {
 TEST(GoldenIds, EveryStringMatchesHfTokenizers) {
   const Tokenizer* tok = qwen_tokenizer();
   if (tok == nullptr) GTEST_SKIP() << kMissingAssets;
-  const nlohmann::json cases = load_fixture("expected_ids.json").at("cases");
+  const nlohmann::json& cases = golden_cases();
   std::size_t matched = 0;
   for (const nlohmann::json& c : cases) {
     const std::string text = c.at("text").get<std::string>();
@@ -40,7 +41,7 @@ TEST(GoldenIds, EveryStringMatchesHfTokenizers) {
 TEST(GoldenIds, DecodeMatchesHfTokenizers) {
   const Tokenizer* tok = qwen_tokenizer();
   if (tok == nullptr) GTEST_SKIP() << kMissingAssets;
-  for (const nlohmann::json& c : load_fixture("expected_ids.json").at("cases")) {
+  for (const nlohmann::json& c : golden_cases()) {
     const std::vector<TokenId> ids = c.at("ids").get<std::vector<TokenId>>();
     EXPECT_EQ(tok->decode(ids), c.at("decoded").get<std::string>()) << "text: " << c.at("text").dump();
   }
@@ -50,7 +51,7 @@ TEST(GoldenIds, NormalizerMatchesHfNfc) {
   const Tokenizer* tok = qwen_tokenizer();
   if (tok == nullptr) GTEST_SKIP() << kMissingAssets;
   int changed = 0;
-  for (const nlohmann::json& c : load_fixture("expected_ids.json").at("cases")) {
+  for (const nlohmann::json& c : golden_cases()) {
     const std::string text = c.at("text").get<std::string>();
     const std::string expected = c.at("normalized").get<std::string>();
     EXPECT_EQ(tok->normalize(text), expected) << "text: " << c.at("text").dump();
@@ -62,7 +63,7 @@ TEST(GoldenIds, NormalizerMatchesHfNfc) {
 TEST(GoldenIds, PreTokenizerPiecesMatchHf) {
   const Tokenizer* tok = qwen_tokenizer();
   if (tok == nullptr) GTEST_SKIP() << kMissingAssets;
-  for (const nlohmann::json& c : load_fixture("expected_ids.json").at("cases")) {
+  for (const nlohmann::json& c : golden_cases()) {
     const std::string text = c.at("text").get<std::string>();
     EXPECT_EQ(tok->pre_tokenize(text), c.at("pieces").get<std::vector<std::string>>()) << "text: " << c.at("text").dump();
   }

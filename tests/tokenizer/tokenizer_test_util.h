@@ -41,4 +41,11 @@ inline nlohmann::json load_fixture(const std::string& name) {
   return nlohmann::json::parse(in);
 }
 
+// The golden cases, parsed once. Returned by reference to a static: a range-for over
+// `load_fixture(...).at("cases")` would dangle, as the temporary dies before the loop.
+inline const nlohmann::json& golden_cases() {
+  static const nlohmann::json cases = load_fixture("expected_ids.json").at("cases");
+  return cases;
+}
+
 }  // namespace wq::tokenizer::testing
