@@ -73,6 +73,22 @@ inline int finalize_segment_table(segment_view* table, int batch, int num_segmen
   return max_tiles;
 }
 
+// 1 when every tensor of the (host) table is dense16, or packed 1/2/4/8-bit (not base-3) with
+// keys per channel and values per token; else 0 (token-interleaved, 3-bit, ternary base-3,
+// per-token keys need the general kernel).
+inline int classify_table(const segment_view* table, int64_t count) {
+  for (int64_t i = 0; i < count; ++i) {
+    for (int which = 0; which < 2; ++which) {
+      const tensor_view& tv = which == 0 ? table[i].key : table[i].value;
+      if (tv.format == tensor_format::empty || tv.format == tensor_format::dense16) continue;
+      if (tv.format != tensor_format::packed || tv.base3) return 0;
+      if (tv.storage_bits != 1 && tv.storage_bits != 2 && tv.storage_bits != 4 && tv.storage_bits != 8) return 0;
+      if ((which == 0) != (tv.axis == group_axis::tokens)) return 0;
+    }
+  }
+  return 1;
+}
+
 // Attention problem over a segment table (decode: q_tokens = 1; query prefill: a few hundred).
 // q, out: [batch][q_tokens][q_heads][head_dim] in the query dtype; every query token sees every
 // stored token (no causal mask: the caller merges the queries' own causal block through lse).
@@ -85,6 +101,9 @@ struct attention_shape {
   int num_segments = 0;  // per sequence
   int max_tiles = 0;     // from finalize_segment_table
   bool bf16 = false;     // query/output dtype: bf16 (else fp16)
+  // 1 when classify_table() found only the common formats (keys per channel, values per token,
+  // 1/2/4/8 bits, dense tail): a leaner kernel with fewer registers is used. 0: general kernel.
+  int fast_formats = 0;
   float scale = 0.0f;    // softmax scale; 0 -> 1/sqrt(head_dim)
 };
 

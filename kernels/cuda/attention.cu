@@ -3,6 +3,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <mutex>
+#include <tuple>
 #include <stdexcept>
 #include <string>
 
@@ -105,7 +108,7 @@ __device__ __forceinline__ void softmax_update(float (&s)[NT][4], int valid_toke
   __syncwarp();
 }
 
-template <int D, int NT>
+template <int D, int NT, bool FAST>
 __device__ __forceinline__ void compute_tile(const stage_buffer<D>& st, const segment_view& seg,
                                              int seg_index, int kv_head, int t0, int nt_tokens,
                                              __half* p_smem, warp_state<D, NT>& w) {
@@ -115,6 +118,13 @@ __device__ __forceinline__ void compute_tile(const stage_buffer<D>& st, const se
   const tensor_view& kv = seg.key;
   if (kv.format == tensor_format::dense16) {
     qk_dense<D, NT>(kv, kv_head, t0, nt_tokens, w, s);
+  } else if constexpr (FAST) {
+    switch (kv.storage_bits) {
+      case 1: qk_per_channel<D, NT, 1>(st, kg, kv, seg_index, t0, w, s); break;
+      case 2: qk_per_channel<D, NT, 2>(st, kg, kv, seg_index, t0, w, s); break;
+      case 4: qk_per_channel<D, NT, 4>(st, kg, kv, seg_index, t0, w, s); break;
+      default: qk_per_channel<D, NT, 8>(st, kg, kv, seg_index, t0, w, s); break;
+    }
   } else if (kv.format == tensor_format::interleaved) {
     qk_per_token<D, NT, kFmtRuntime>(st, kg, kv, w, s);
   } else {
@@ -133,6 +143,13 @@ __device__ __forceinline__ void compute_tile(const stage_buffer<D>& st, const se
   const tensor_view& vv = seg.value;
   if (vv.format == tensor_format::dense16) {
     pv_dense<D, NT>(vv, kv_head, t0, nt_tokens, p_frag, w);
+  } else if constexpr (FAST) {
+    switch (vv.storage_bits) {
+      case 1: pv_per_token<D, NT, 1>(st, vg, vv, p_frag, w); break;
+      case 2: pv_per_token<D, NT, 2>(st, vg, vv, p_frag, w); break;
+      case 4: pv_per_token<D, NT, 4>(st, vg, vv, p_frag, w); break;
+      default: pv_per_token<D, NT, 8>(st, vg, vv, p_frag, w); break;
+    }
   } else if (vv.format == tensor_format::interleaved) {
     pv_per_token<D, NT, kFmtRuntime>(st, vg, vv, p_frag, w);
   } else {
@@ -152,6 +169,7 @@ template <int D>
 struct issue_state {
   scale_prefetch<D, stage_sizes<D>::k_prefetch> k;
   scale_prefetch<D, stage_sizes<D>::v_prefetch> v;
+  uint32_t desc_word = 0;
 };
 
 template <int D>
@@ -164,6 +182,7 @@ __device__ __forceinline__ void issue_tile(const segment_view& seg, int kv_head,
   cp_async_commit();
   load_scales<D>(seg.key, kv_head, seg.tokens, t0, nt, kg, is.k);
   load_scales<D>(seg.value, kv_head, seg.tokens, t0, nt, vg, is.v);
+  if (threadIdx.x < kDescWords) is.desc_word = reinterpret_cast<const uint32_t*>(&seg)[threadIdx.x];
 }
 
 template <int D>
@@ -173,6 +192,7 @@ __device__ __forceinline__ void store_tile(const segment_view& seg, int t0, int 
   const tile_geom vg = make_geom<D>(seg.value, seg.tokens, t0, nt);
   store_scales<D>(seg.key, kg, is.k, st.k_scale, st.k_min, st.k_row_offset, st.k_row_bits);
   store_scales<D>(seg.value, vg, is.v, st.v_scale, st.v_min, st.v_row_offset, st.v_row_bits);
+  if (threadIdx.x < kDescWords) reinterpret_cast<uint32_t*>(&st.desc)[threadIdx.x] = is.desc_word;
 }
 
 template <int D, int NT>
@@ -183,7 +203,7 @@ struct kernel_smem {
 };
 
 // grid: (splits, row tiles, batch·kv_heads); block: 128 threads.
-template <int D, int NT>
+template <int D, int NT, bool FAST>
 __global__ void __launch_bounds__(kThreads) attention_split_kernel(const kernel_args args) {
   __shared__ __align__(16) kernel_smem<D, NT> sm;
   const int split = blockIdx.x, row_tile = blockIdx.y;
@@ -217,7 +237,9 @@ __global__ void __launch_bounds__(kThreads) attention_split_kernel(const kernel_
     store_tile<D>(table[s_idx], t0, min(kTileTokens, table[s_idx].tokens - t0), sm.stage[0], is);
   }
   for (int i = 0; i < n_tiles; ++i) {
-    const segment_view& seg = table[s_idx];
+    cp_async_wait_all();
+    __syncthreads();
+    const segment_view& seg = sm.stage[i & 1].desc;  // shared-memory copy of table[s_idx]
     const int nt = min(kTileTokens, seg.tokens - t0);
     // Next tile: advance within the segment or to the next segment with tokens.
     int n_s = s_idx, n_t0 = t0 + kTileTokens;
@@ -225,12 +247,11 @@ __global__ void __launch_bounds__(kThreads) attention_split_kernel(const kernel_
       n_t0 = 0;
       do { ++n_s; } while (n_s < args.num_segments && table[n_s].tokens == 0);
     }
-    cp_async_wait_all();
-    __syncthreads();
     const bool more = i + 1 < n_tiles;
-    if (more) issue_tile<D>(table[n_s], kv_head, n_t0, min(kTileTokens, table[n_s].tokens - n_t0), sm.stage[(i + 1) & 1], is);
-    compute_tile<D, NT>(sm.stage[i & 1], seg, s_idx, kv_head, t0, nt, sm.p, w);
-    if (more) store_tile<D>(table[n_s], n_t0, min(kTileTokens, table[n_s].tokens - n_t0), sm.stage[(i + 1) & 1], is);
+    const segment_view& next = n_s == s_idx ? seg : table[more ? n_s : s_idx];
+    if (more) issue_tile<D>(next, kv_head, n_t0, min(kTileTokens, next.tokens - n_t0), sm.stage[(i + 1) & 1], is);
+    compute_tile<D, NT, FAST>(sm.stage[i & 1], seg, s_idx, kv_head, t0, nt, sm.p, w);
+    if (more) store_tile<D>(next, n_t0, min(kTileTokens, next.tokens - n_t0), sm.stage[(i + 1) & 1], is);
     s_idx = n_s;
     t0 = n_t0;
   }
@@ -327,10 +348,46 @@ struct launch_plan {
 };
 
 int device_sm_count() {
-  int dev = 0, sms = 0;
+  int dev = 0;
   WQ_CUDA_CHECK(cudaGetDevice(&dev));
+  static std::mutex mutex;
+  static std::map<int, int> cache;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = cache.find(dev);
+  if (it != cache.end()) return it->second;
+  int sms = 0;
   WQ_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+  cache[dev] = sms;
   return sms;
+}
+
+// Blocks of the chosen instantiation that fit on one SM (registers and shared memory decide).
+// Cached per (device, instantiation): the query costs microseconds and would land inside the
+// event-timed region of every launch.
+int resident_blocks(int head_dim, int nt, bool fast) {
+  int dev = 0;
+  WQ_CUDA_CHECK(cudaGetDevice(&dev));
+  static std::mutex mutex;
+  static std::map<std::tuple<int, int, int, bool>, int> cache;
+  const auto key = std::make_tuple(dev, head_dim, nt, fast);
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = cache.find(key);
+    if (it != cache.end()) return it->second;
+  }
+  int blocks = 1;
+  dispatch_head_dim(head_dim, [&](auto dim) {
+    constexpr int D = decltype(dim)::value;
+    const void* fn = fast ? (nt == 1 ? reinterpret_cast<const void*>(&detail::attention_split_kernel<D, 1, true>)
+                                     : reinterpret_cast<const void*>(&detail::attention_split_kernel<D, 2, true>))
+                          : (nt == 1 ? reinterpret_cast<const void*>(&detail::attention_split_kernel<D, 1, false>)
+                                     : reinterpret_cast<const void*>(&detail::attention_split_kernel<D, 2, false>));
+    WQ_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, fn, detail::kThreads, 0));
+  });
+  blocks = std::max(1, blocks);
+  std::lock_guard<std::mutex> lock(mutex);
+  cache[key] = blocks;
+  return blocks;
 }
 
 launch_plan plan_launch(const attention_shape& s) {
@@ -344,11 +401,11 @@ launch_plan plan_launch(const attention_shape& s) {
   p.nt = p.rows <= 8 ? 1 : 2;
   p.row_tiles = (p.rows + 8 * p.nt - 1) / (8 * p.nt);
   const int tiles = std::max(1, s.max_tiles);
-  // Enough blocks for ~4 waves of resident blocks, but at least 2 tiles per block so the
-  // prefetch has something to overlap.
+  // One full wave of resident blocks (equal work per split, so more waves only add a tail),
+  // but at least 2 tiles per block so the prefetch has something to overlap.
   const long long base = static_cast<long long>(p.row_tiles) * s.batch * s.kv_heads;
-  const long long want = 4LL * device_sm_count();
-  int splits = static_cast<int>(std::max(1LL, (want + base - 1) / base));
+  const long long want = static_cast<long long>(resident_blocks(s.head_dim, p.nt, s.fast_formats != 0)) * device_sm_count();
+  int splits = static_cast<int>(std::max(1LL, want / base));
   splits = std::min(splits, std::max(1, tiles / 2));
   p.tiles_per_split = (tiles + splits - 1) / splits;
   p.splits = (tiles + p.tiles_per_split - 1) / p.tiles_per_split;
@@ -416,8 +473,13 @@ void attention_over_segments(const attention_shape& shape, const void* q, const 
   dispatch_head_dim(shape.head_dim, [&](auto dim) {
     constexpr int D = decltype(dim)::value;
     const dim3 grid(p.splits, p.row_tiles, shape.batch * shape.kv_heads);
-    if (p.nt == 1) detail::attention_split_kernel<D, 1><<<grid, detail::kThreads, 0, stream>>>(args);
-    else detail::attention_split_kernel<D, 2><<<grid, detail::kThreads, 0, stream>>>(args);
+    if (shape.fast_formats) {
+      if (p.nt == 1) detail::attention_split_kernel<D, 1, true><<<grid, detail::kThreads, 0, stream>>>(args);
+      else detail::attention_split_kernel<D, 2, true><<<grid, detail::kThreads, 0, stream>>>(args);
+    } else {
+      if (p.nt == 1) detail::attention_split_kernel<D, 1, false><<<grid, detail::kThreads, 0, stream>>>(args);
+      else detail::attention_split_kernel<D, 2, false><<<grid, detail::kThreads, 0, stream>>>(args);
+    }
     WQ_CUDA_CHECK_LAUNCH();
     const unsigned blocks = static_cast<unsigned>(shape.batch) * shape.kv_heads * p.rows;
     detail::attention_combine_kernel<D><<<blocks, D, 0, stream>>>(args, out, lse);

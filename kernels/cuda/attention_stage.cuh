@@ -24,9 +24,15 @@ struct stage_sizes {
   static constexpr int v_prefetch = (v_scales + kThreads - 1) / kThreads;
 };
 
+inline constexpr int kDescWords = static_cast<int>(sizeof(segment_view) / 4);
+static_assert(sizeof(segment_view) % 8 == 0 && kDescWords <= kThreads, "descriptor copy: one word per thread");
+
 template <int D>
 struct stage_buffer {
   using sz = stage_sizes<D>;
+  // The tile's segment descriptor, copied to shared memory: every thread reads its fields many
+  // times per tile, and dependent global loads of them were the kernel's main stall.
+  segment_view desc;
   uint32_t k_words[sz::k_words];
   uint32_t v_words[sz::v_words];
   __half k_scale[sz::k_scales];  // per-channel: [group][D]; per-token: [group][64]

@@ -256,6 +256,7 @@ void run_attention_case(ledger& lg, const attn_case& c) {
   shape.num_segments = cache.num_segments();
   shape.max_tiles = cache.max_tiles();
   shape.bf16 = c.bf16;
+  shape.fast_formats = classify_table(cache.table().data(), static_cast<int64_t>(cache.table().size()));
   device_buffer ws(attention_workspace_bytes(shape));
   device_buffer dout(q_elems * 2), dlse(q_elems / D * 4);
   WQ_CUDA_CHECK(cudaMemset(dout.get(), 0xFF, dout.bytes()));  // NaN in fp16 and bf16

@@ -186,6 +186,7 @@ int main() {
         shape.head_dim = kDim;
         shape.num_segments = cache.num_segments();
         shape.max_tiles = cache.max_tiles();
+        shape.fast_formats = classify_table(cache.table().data(), static_cast<int64_t>(cache.table().size()));
         device_buffer ws(attention_workspace_bytes(shape));
         at::Tensor out = at::full_like(q, NAN);
         auto launch = [&] {

@@ -47,6 +47,7 @@ std::tuple<at::Tensor, at::Tensor> attention(const at::Tensor& q, const std::vec
   shape.num_segments = num_segments;
   shape.max_tiles = finalize_segment_table(t.data(), shape.batch, num_segments);
   shape.bf16 = q.scalar_type() == at::kBFloat16;
+  shape.fast_formats = classify_table(t.data(), static_cast<int64_t>(t.size()));
   shape.scale = static_cast<float>(scale);
   const auto bytes_opts = q.options().dtype(at::kByte);
   at::Tensor table_dev = at::empty({static_cast<int64_t>(t.size() * sizeof(segment_view))}, bytes_opts);
