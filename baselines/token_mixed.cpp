@@ -26,7 +26,7 @@ class TokenMixedMethod final : public KvMethod {
     widths_.erase(std::unique(widths_.begin(), widths_.end()), widths_.end());
     for (auto b : widths_)
       if (b == QuantBits::b1_58) p.fail("bits", "the interleaved layout has no ternary widths");
-    if (widths_.size() > 1 && top_fractions_.size() + 2 != widths_.size())
+    if (widths_.size() > 1 && !top_fractions_.empty() && top_fractions_.size() + 2 != widths_.size())
       p.fail("top_fractions", "needs one fraction per width except the last two");
   }
 

@@ -57,6 +57,9 @@ std::vector<int> allocate_tiers(const AllocationProblem& p, const std::vector<do
   const int n_widths = static_cast<int>(p.width_cost.size());
   const size_t n = p.sizes.size();
   if (n_widths == 1) return std::vector<int>(n, 0);
+  // No fractions given for three or more widths: let the budget decide every tier, greedily
+  // by rank (the budget_exact rule), rather than leave the widest widths unused.
+  if (top_fractions.empty() && n_widths > 2) return allocate_budget_exact(p);
   if (static_cast<int>(top_fractions.size()) != n_widths - 2)
     throw std::invalid_argument("allocation: tiers needs " + std::to_string(n_widths - 2) +
                                 " top_fractions for " + std::to_string(n_widths) + " widths");

@@ -30,6 +30,7 @@ std::vector<int> allocate_budget_exact(const AllocationProblem& problem);
 // for width i; one entry fewer than widths - 1, may be empty), and the rest is split between
 // the last two widths with the largest count at the wider of them that fits the budget. If the
 // fixed tiers alone do not fit, their fractions shrink (all by the same factor) until they do.
+// Empty top_fractions with three or more widths: the budget_exact rule decides every tier.
 std::vector<int> allocate_tiers(const AllocationProblem& problem, const std::vector<double>& top_fractions);
 
 // Σ size · cost of an allocation.

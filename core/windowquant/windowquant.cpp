@@ -37,7 +37,7 @@ class WindowQuantMethod final : public methods::KvMethod {
     widths_.erase(std::unique(widths_.begin(), widths_.end()), widths_.end());
     for (auto b : widths_)
       if (b == quant::QuantBits::b1_58) p.fail("bits", "ternary is not a window width (uniform segments are min/max)");
-    if (!budget_exact_ && top_fractions_.size() + 2 != widths_.size() && widths_.size() > 1)
+    if (!budget_exact_ && !top_fractions_.empty() && top_fractions_.size() + 2 != widths_.size() && widths_.size() > 1)
       p.fail("top_fractions", "tiers needs one fraction per width except the last two");
   }
 

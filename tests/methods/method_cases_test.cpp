@@ -1,0 +1,107 @@
+// Every method, easy and hard settings, through the same generic checks (kvpress's
+// default_presses pattern): the plan applies in both cache modes with identical answers, the
+// effective bits land on the expected figure (the budget for budgeted methods), planning is
+// deterministic, and a wrong parameter is refused.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "baselines/kv_method.h"
+#include "core/cache/kv_bits.h"
+#include "tests/methods/synthetic.h"
+
+namespace wq::methods {
+namespace {
+
+struct MethodCase {
+  std::string label;
+  std::string method;
+  std::string params;
+  double expected_effective;  // analytic figure (see the comment of each row)
+  double tolerance;
+};
+
+// Synthetic context: 256 visual tokens (16 frames x 16), head_dim 64, text fp16 (not counted).
+const std::vector<MethodCase> kCases = {
+    {"fp16", "fp16", "{}", 16.0, 1e-9},
+    // 4 bits + fp16 scale and min per 32 elements (keys per-channel, values per-token).
+    {"uniform_easy", "uniform", "{bits: 4}", 5.0, 1e-9},
+    // 2 bits + 32/64 metadata, both per-token.
+    {"uniform_hard", "uniform", "{bits: 2, key_axis: token, key_group_size: 64, value_group_size: 64}", 2.5, 1e-9},
+    // keys: 256 % 32 = 0, all 2-bit (3.0); values: 224 at 3.0 + last 32 fp16 -> 4.625.
+    {"kivi_easy", "kivi", "{bits: 2, group_size: 32, residual: 32}", (3.0 + 4.625) / 2, 1e-9},
+    // keys all 4-bit (5.0); values 128 at 5.0 + 128 fp16 -> 10.5.
+    {"kivi_hard", "kivi", "{bits: 4, group_size: 32, residual: 128}", (5.0 + 10.5) / 2, 1e-9},
+    // code: no salient tokens survive (k = 32, minus 32); keys 2-bit half 3.0, FFT half 2x1.5;
+    // values ternary in 2-bit slots + scale/32 = 2.5; plus 16-bit channel indices per part.
+    {"vidkv_code", "vidkv", "{variant: code, salient_ratio: 0.2}", 2.75 + 64.0 * 16 / (2 * 256.0 * 64), 1e-6},
+    // paper: 51 salient tokens at 2 bits (3.0) and a 32-bit index each, rest ternary.
+    {"vidkv_paper", "vidkv", "{variant: paper, salient_ratio: 0.2}",
+     (3.0 + (51 * 3.0 + 205 * 2.5) / 256) / 2 + (64.0 * 16 + 32.0 * 51) / (2 * 256.0 * 64), 1e-6},
+    // 2 bits + 1 metadata; 8 fp16 pivot tokens a layer and the 32 residual tokens (overlap possible).
+    {"akvq_vl", "akvq_vl", "{bits: 2}", (216 * 3.0 + 40 * 16.0) / 256, 0.5},
+    {"token_mixed_easy", "token_mixed", "{bits: [4, 2], budget_bits: 4.0}", 4.0, 0.05},
+    {"token_mixed_hard", "token_mixed", "{bits: [8, 4, 2], top_fractions: [0.05], budget_bits: 5.0}", 5.0, 0.05},
+    {"windowquant_easy", "windowquant", "{bits: [4, 2], budget_bits: 4.0}", 4.0, 0.1},
+    {"windowquant_tiers", "windowquant", "{bits: [8, 4, 2], allocation: tiers, top_fractions: [0.1], budget_bits: 5.0}", 5.0, 0.2},
+    {"windowquant_key_query", "windowquant", "{similarity: key_query, window_unit: tokens, window_size: 24, budget_bits: 3.5}", 3.5, 0.2},
+    {"windowquant_attention", "windowquant", "{similarity: attention_mass, bits: [4, 2, 1], budget_bits: 3.0, reorder: false}", 3.0, 0.2},
+};
+
+class MethodCaseTest : public ::testing::TestWithParam<MethodCase> {};
+
+TEST_P(MethodCaseTest, PlanAppliesAndModesAgree) {
+  const auto s = testing::make_synthetic();
+  auto method = make_method(GetParam().method, GetParam().params);
+  const cache::Plan plan = method->plan(s.kv, s.ctx);
+  const auto simulated = cache::build_cache(s.kv, plan, cache::CacheMode::simulate);
+  const auto packed = cache::build_cache(s.kv, plan, cache::CacheMode::packed);
+  ASSERT_EQ(simulated.layers.size(), static_cast<size_t>(s.kv.layers));
+  for (size_t l = 0; l < simulated.layers.size(); ++l)
+    for (size_t h = 0; h < simulated.layers[l].heads.size(); ++h) {
+      std::vector<float> ks, vs, kp, vp;
+      cache::dequantize_head(simulated.layers[l].heads[h], s.kv.head_dim, ks, vs);
+      cache::dequantize_head(packed.layers[l].heads[h], s.kv.head_dim, kp, vp);
+      ASSERT_EQ(ks, kp) << "layer " << l << " head " << h;
+      ASSERT_EQ(vs, vp) << "layer " << l << " head " << h;
+    }
+  EXPECT_LT(testing::attention_error(s, simulated), GetParam().method == "fp16" ? 1e-6 : 0.8);
+}
+
+TEST_P(MethodCaseTest, KeepsBudget) {
+  const auto s = testing::make_synthetic();
+  auto method = make_method(GetParam().method, GetParam().params);
+  const auto compressed = compress(*method, s.kv, s.ctx);
+  const double effective = cache::kv_bits(compressed, s.ctx.visual_mask()).effective();
+  EXPECT_NEAR(effective, GetParam().expected_effective, GetParam().tolerance) << GetParam().label;
+}
+
+TEST_P(MethodCaseTest, Deterministic) {
+  const auto s = testing::make_synthetic();
+  const auto a = cache::simulate_cache(s.kv, make_method(GetParam().method, GetParam().params)->plan(s.kv, s.ctx));
+  const auto b = cache::simulate_cache(s.kv, make_method(GetParam().method, GetParam().params)->plan(s.kv, s.ctx));
+  EXPECT_EQ(a.k, b.k);
+  EXPECT_EQ(a.v, b.v);
+}
+
+TEST_P(MethodCaseTest, UnknownParameterIsAnError) {
+  EXPECT_THROW(make_method(GetParam().method, "{no_such_knob: 1}"), std::invalid_argument);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllMethods, MethodCaseTest, ::testing::ValuesIn(kCases),
+                         [](const ::testing::TestParamInfo<MethodCase>& info) { return info.param.label; });
+
+TEST(MethodRegistry, EveryMethodIsRegistered) {
+  for (const char* name : {"fp16", "uniform", "kivi", "token_mixed", "vidkv", "akvq_vl", "windowquant"})
+    EXPECT_NE(MethodRegistry::instance().find(name), nullptr) << name;
+}
+
+TEST(MethodParams, OutOfRangeAndBadChoiceAreErrors) {
+  EXPECT_THROW(make_method("kivi", "{bits: 3}"), std::exception);
+  EXPECT_THROW(make_method("uniform", "{key_axis: diagonal}"), std::invalid_argument);
+  EXPECT_THROW(make_method("kivi", "{group_size: 0}"), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace wq::methods
