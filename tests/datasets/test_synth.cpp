@@ -72,7 +72,9 @@ TEST(SynthRng, PortableSequenceAndRanges) {
   for (int i = 0; i < 6000; ++i) counts[r.uniform_int(-1, 4)]++;
   ASSERT_EQ(counts.size(), 6u);
   EXPECT_EQ(counts.begin()->first, -1);
-  for (const auto& [value, n] : counts) EXPECT_NEAR(n, 1000, 150) << value;
+  for (const auto& [value, n] : counts) {
+    EXPECT_NEAR(n, 1000, 150) << value;
+  }
 }
 
 TEST_F(Synth, WritesEveryTaskInMvbenchLayout) {
@@ -143,7 +145,9 @@ TEST_F(Synth, EvidenceIsInTheDecodedFrames) {
         runs += on && !was_on;
         was_on = on;
       }
-      if (task == "flash_count") EXPECT_EQ(std::to_string(runs), item["answer"].get<std::string>());
+      if (task == "flash_count") {
+        EXPECT_EQ(std::to_string(runs), item["answer"].get<std::string>());
+      }
     }
   }
 }

@@ -66,7 +66,9 @@ TEST_F(VideoDecode, ContainersGiveCountFpsAndTheRightFrames) {
 TEST_F(VideoDecode, GifFramesCount) {
   if (!test::have_ffmpeg()) GTEST_SKIP() << "ffmpeg CLI not installed: cannot write a fixture gif";
   const fs::path gif = dir_ / "v.gif";
-  ASSERT_TRUE(test::encode_video(dir_ / "png", gif, 10, "-frames:v 8"));
+    // A per-file palette keeps the greys exact (the default rgb8 palette would not).
+  ASSERT_TRUE(test::encode_video(dir_ / "png", gif, 10,
+                                 "-frames:v 8 -vf 'split[a][b];[a]palettegen[p];[b][p]paletteuse'"));
   EXPECT_EQ(probe_video(gif.string()).frame_count, 8);
   const Frames f = decode_video_frames(gif.string(), {7});
   expect_grey(f, 0, test::grey_of(7), 8);
