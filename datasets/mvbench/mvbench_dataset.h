@@ -39,12 +39,13 @@ struct MvbenchOptions {
   int num_frames = 0;               // 0 = the preset's (16 official, 32 lmms_eval)
   std::string scoring;              // "" = the preset's (official | lmms_eval)
   int limit_per_task = 0;           // 0 = every question
+  std::string dataset_name = "mvbench";  // what name() reports ("synthetic" for the generator's)
 };
 
 class MvbenchDataset : public Dataset {
  public:
   explicit MvbenchDataset(MvbenchOptions options);
-  std::string name() const override { return "mvbench"; }
+  std::string name() const override { return options_.dataset_name; }
   std::vector<std::string> tasks() const override;
   PromptParts prompt(const Sample& sample) const override;
   Score score(const Sample& sample, const std::string& generated) const override;

@@ -177,6 +177,7 @@ const Registration<Dataset> synthetic_registration{{
     mvbench_param_specs("\"\""),
     [](const Params& params) -> std::unique_ptr<Dataset> {
       MvbenchOptions o = mvbench_options_from(params);
+      o.dataset_name = "synthetic";
       if (o.task_table.empty()) o.task_table = (fs::path(o.root) / "task_table.json").string();
       return std::make_unique<MvbenchDataset>(o);
     },
