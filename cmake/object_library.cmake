@@ -1,8 +1,13 @@
-# wq_object_library(<name> <glob patterns...>): an OBJECT library of the matching sources,
-# compiled with the project's dependencies and added to the shared library `windowquant`.
+# wq_object_library(<name> <glob patterns...> [EXCLUDE <path fragments...>]): an OBJECT
+# library of the matching sources, compiled with the project's dependencies and added to the
+# shared library `windowquant`.
 function(wq_object_library name)
-  file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${ARGN})
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "EXCLUDE")
+  file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${arg_UNPARSED_ARGUMENTS})
   list(FILTER sources EXCLUDE REGEX "/cli/main\\.cpp$")
+  foreach(fragment IN LISTS arg_EXCLUDE)
+    list(FILTER sources EXCLUDE REGEX "${fragment}")
+  endforeach()
   if(NOT sources)
     return()
   endif()
