@@ -203,8 +203,11 @@ struct kernel_smem {
 };
 
 // grid: (splits, row tiles, batch·kv_heads); block: 128 threads.
+// The lean decode kernel is capped at 168 registers (3 blocks per SM): measured at 254
+// registers and 2 blocks per SM it was latency-bound (dependent shared-load -> unpack -> mma
+// chains with only 2 warps per scheduler to hide them).
 template <int D, int NT, bool FAST>
-__global__ void __launch_bounds__(kThreads) attention_split_kernel(const kernel_args args) {
+__global__ void __launch_bounds__(kThreads, (FAST && NT == 1) ? 3 : 2) attention_split_kernel(const kernel_args args) {
   __shared__ __align__(16) kernel_smem<D, NT> sm;
   const int split = blockIdx.x, row_tile = blockIdx.y;
   const int seq = blockIdx.z / args.kv_heads, kv_head = blockIdx.z % args.kv_heads;

@@ -32,7 +32,14 @@ struct group_ref {
   input_dtype dt;
   int64_t base, stride;
   int n;
-  __device__ float at(int i) const { return load_x(x, dt, base + static_cast<int64_t>(i) * stride); }
+  const uint16_t* staged = nullptr;  // 16-bit copy of the group in shared memory, if staged
+  __device__ float at(int i) const {
+    if (staged) {
+      return dt == input_dtype::bf16 ? __bfloat162float(__ushort_as_bfloat16(staged[i]))
+                                     : __half2float(__ushort_as_half(staged[i]));
+    }
+    return load_x(x, dt, base + static_cast<int64_t>(i) * stride);
+  }
 };
 
 // Computes (scale, min) and calls emit(i, code) for every element: core/quant group_quant.cpp
@@ -245,6 +252,42 @@ __global__ void quantize_interleaved_kernel(const void* x, input_dtype dt, int h
   }
 }
 
+// Per-token groups (a group = group_size consecutive channels of one token): one thread per
+// group reading its own 64-256 contiguous bytes makes every warp load touch 32 cache lines.
+// Here a block first copies its 128 consecutive groups (one contiguous run of memory) into
+// shared memory with coalesced loads, then each thread quantizes its group from there; rows
+// are padded by one element so the per-thread reads hit distinct banks.
+constexpr int kRowsPerBlock = 128;
+
+__global__ void quantize_pack_rows_kernel(pack_spec sp, const void* x, input_dtype dt, int tokens, int channels,
+                                          int64_t x_head_stride, int64_t row_words, bool shared_edges,
+                                          uint32_t* words, uint16_t* scales, uint16_t* mins) {
+  extern __shared__ uint16_t staged[];
+  const int G = sp.group_size, stride = G + 1;
+  const int groups_per_token = channels / G;
+  const int64_t groups_per_head = static_cast<int64_t>(tokens) * groups_per_token;
+  const int head = blockIdx.y;
+  const int64_t first_group = static_cast<int64_t>(blockIdx.x) * kRowsPerBlock;
+  const int n_groups = static_cast<int>((groups_per_head - first_group < kRowsPerBlock ? groups_per_head - first_group : kRowsPerBlock));
+  const int64_t base = head * x_head_stride + first_group * G;  // groups of one head are contiguous
+  const uint16_t* src = static_cast<const uint16_t*>(x) + base;
+  for (int i = threadIdx.x; i < n_groups * G; i += blockDim.x) staged[(i / G) * stride + (i % G)] = src[i];
+  __syncthreads();
+  if (threadIdx.x >= n_groups) return;
+  const int64_t gid = first_group + threadIdx.x;
+  const int token = static_cast<int>(gid / groups_per_token), gi = static_cast<int>(gid % groups_per_token);
+  group_ref gr{x, dt, 0, 1, G, staged + threadIdx.x * stride};
+  const int c = sp.base3 ? 20 : 32 / sp.bits;
+  word_writer ww{words + (static_cast<int64_t>(head) * tokens + token) * row_words, c, sp.bits, sp.base3, shared_edges};
+  uint16_t s16 = 0, m16 = 0;
+  const int first = gi * G, last = first + G - 1;
+  quantize_group_dev(sp, gr, s16, m16, [&](int i, uint32_t code) { ww.put(first + i, code, first, last); });
+  ww.flush();
+  const int64_t sidx = (static_cast<int64_t>(head) * tokens + token) * groups_per_token + gi;
+  scales[sidx] = s16;
+  if (mins) mins[sidx] = m16;
+}
+
 int blocks_for(int64_t threads) {
   const int64_t b = (threads + 255) / 256;
   return static_cast<int>(b < 1 ? 1 : (b > 65535 * 4 ? 65535 * 4 : b));
@@ -279,8 +322,21 @@ void quantize_pack(const pack_spec& sp, const void* x, input_dtype dtype, int he
   const bool shared_edges = sp.group_size % c != 0;
   if (shared_edges)
     WQ_CUDA_CHECK(cudaMemsetAsync(words, 0, static_cast<size_t>(heads) * rows * rw * 4, stream));
-  quantize_pack_kernel<<<blocks_for(static_cast<int64_t>(heads) * rows * rg), 256, 0, stream>>>(
-      sp, x, dtype, heads, tokens, channels, x_head_stride, rw, rg, shared_edges, words, scales, mins);
+  const size_t staged_bytes = static_cast<size_t>(kRowsPerBlock) * (sp.group_size + 1) * 2;
+  if (!sp.per_channel && dtype != input_dtype::f32 && staged_bytes <= 96 * 1024) {
+    static bool configured = false;  // raise the dynamic shared-memory limit once per process
+    if (!configured) {
+      WQ_CUDA_CHECK(cudaFuncSetAttribute(quantize_pack_rows_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, 96 * 1024));
+      configured = true;
+    }
+    const int64_t groups_per_head = static_cast<int64_t>(tokens) * rg;
+    const dim3 grid(static_cast<unsigned>((groups_per_head + kRowsPerBlock - 1) / kRowsPerBlock), heads);
+    quantize_pack_rows_kernel<<<grid, kRowsPerBlock, staged_bytes, stream>>>(sp, x, dtype, tokens, channels, x_head_stride,
+                                                                             rw, shared_edges, words, scales, mins);
+  } else {
+    quantize_pack_kernel<<<blocks_for(static_cast<int64_t>(heads) * rows * rg), 256, 0, stream>>>(
+        sp, x, dtype, heads, tokens, channels, x_head_stride, rw, rg, shared_edges, words, scales, mins);
+  }
   WQ_CUDA_CHECK_LAUNCH();
 }
 
