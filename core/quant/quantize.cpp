@@ -157,8 +157,36 @@ float dequantize_element(const QTensor& q, int token, int stored_channel) {
 void dequantize_into(const QTensor& q, float* out) {
   const size_t ds = static_cast<size_t>(q.stored_channels);
   std::vector<float> y(static_cast<size_t>(q.tokens) * ds);
-  for (int t = 0; t < q.tokens; ++t) {
-    for (size_t c = 0; c < ds; ++c) y[t * ds + c] = dequantize_element(q, t, static_cast<int>(c));
+  const size_t wpr = q.words_per_row();
+  if (q.spec.bits == QuantBits::b16) {
+    for (int t = 0; t < q.tokens; ++t)
+      for (size_t c = 0; c < ds; ++c)
+        y[t * ds + c] = half_to_float(static_cast<uint16_t>(unpack_code(q.words.data() + t * wpr, c, 16)));
+  } else {
+    // Row by row (a row is a stored channel for axis tokens, a token otherwise): unpack the
+    // row's codes once, then apply each group's fp16 statistics (same math as
+    // dequantize_element, which tests compare against).
+    const bool by_tokens = q.spec.axis == GroupAxis::tokens;
+    const size_t rows = by_tokens ? ds : static_cast<size_t>(q.tokens);
+    const size_t row_len = by_tokens ? static_cast<size_t>(q.tokens) : ds;
+    const size_t gpr = q.groups_per_row(), g = static_cast<size_t>(q.spec.group_size);
+    std::vector<uint32_t> codes(row_len);
+    for (size_t r = 0; r < rows; ++r) {
+      for (size_t i = 0; i < row_len; ++i) codes[i] = read_code(q.spec, q.words.data() + r * wpr, i);
+      for (size_t k = 0; k < gpr; ++k) {
+        const float scale = half_to_float(q.scales[r * gpr + k]);
+        const float min = q.mins.empty() ? 0.0f : half_to_float(q.mins[r * gpr + k]);
+        for (size_t i = k * g; i < std::min(row_len, (k + 1) * g); ++i) {
+          const float v = dequantize_code(codes[i], scale, min, q.spec);
+          if (by_tokens) y[i * ds + r] = v;
+          else y[r * ds + i] = v;
+        }
+      }
+    }
+  }
+  if (q.spec.transform == Transform::none) {
+    std::copy(y.begin(), y.end(), out);
+    return;
   }
   const std::vector<float> x = invert_transform(q.spec.transform, y.data(), q.tokens, q.channels);
   std::copy(x.begin(), x.end(), out);
