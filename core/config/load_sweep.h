@@ -22,6 +22,9 @@
 
 namespace wq {
 
+// Copy runs freely, but do not assign over one or sort a vector of them in place:
+// YAML::Node's operator= writes through to the node it refers to (a yaml-cpp quirk), so it
+// would overwrite another run's config. Sort indices or pointers instead.
 struct ResolvedRun {
   std::string id;      // 16 hex digits, stable across machines (see run_id in sweep.h)
   std::string name;    // readable, e.g. "kivi-2bit/method.group_size=32"

@@ -1,6 +1,7 @@
 #include "core/config/sweep.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "core/config/config_edit.h"
@@ -29,7 +30,7 @@ struct Plan {
   std::vector<Variant> variants;
   std::vector<Axis> grid;
   std::vector<std::vector<Axis>> zip;  // groups of equally long axes
-  YAML::Node max_samples;              // undefined when not set
+  std::optional<YAML::Node> max_samples;  // (a default-constructed Node is a defined null)
 };
 
 struct PlanReader {
@@ -187,7 +188,7 @@ struct PlanReader {
           error("sweep.max_samples", "got " + (max_samples.IsScalar() ? "'" + max_samples.Scalar() + "'" : std::string("a non-scalar")),
                 "int >= 1");
         } else {
-          plan.max_samples = YAML::Node(std::to_string(*value));
+          plan.max_samples.emplace(std::to_string(*value));
         }
       }
     }
@@ -293,8 +294,8 @@ std::vector<ExpandedRun> expand_sweep(const LoadedConfig& loaded, const std::vec
         }
       }
       apply_edits(run.config, *run.sources, edits);
-      if (plan.max_samples.IsDefined() && static_cast<const YAML::Node&>(run.config)["dataset"].IsMap())
-        apply_edit(run.config, *run.sources, {{"dataset", "max_samples"}, plan.max_samples, reader.origin("sweep.max_samples"), nullptr, ""});
+      if (plan.max_samples && find_path(run.config, {"dataset"}).IsMap())
+        apply_edit(run.config, *run.sources, {{"dataset", "max_samples"}, *plan.max_samples, reader.origin("sweep.max_samples"), nullptr, ""});
       apply_edits(run.config, *run.sources, override_edits);
       for (const auto& label : labels) run.name += (run.name.empty() ? "" : "/") + label;
       if (run.name.empty()) run.name = fallback_name;

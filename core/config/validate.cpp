@@ -166,8 +166,9 @@ void check_specs(YAML::Node values, const std::vector<ParamSpec>& specs, const s
   for (const auto& spec : specs) {
     const std::string key = child_key(key_prefix, spec.name);
     const YAML::Node& const_values = values;
-    YAML::Node node = const_values[spec.name];
-    if (!node.IsDefined()) {
+    // A const lookup of a missing key gives an *invalid* handle that must not be reset or
+    // typed (yaml-cpp throws InvalidNode); look the key up again once it has been filled.
+    if (!const_values[spec.name].IsDefined()) {
       if (spec.required) {
         check.error(key, "missing required key", expected_text(spec) + (spec.help.empty() ? "" : ": " + spec.help));
         continue;
@@ -179,8 +180,8 @@ void check_specs(YAML::Node values, const std::vector<ParamSpec>& specs, const s
         continue;
       }
       check.sources.set(key, kDefaultOrigin);
-      node.reset(const_values[spec.name]);
     }
+    YAML::Node node = const_values[spec.name];
     // null means "not set" and is allowed only where the default itself is null.
     if (node.IsNull()) {
       if (spec.required || !is_null_default(spec.default_yaml)) check.error(key, "no value given", expected_text(spec));

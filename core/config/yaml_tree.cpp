@@ -24,13 +24,23 @@ std::string line_of(const std::string& file, const YAML::Node& node) {
   return file + ":" + std::to_string(node.Mark().line + 1);
 }
 
-YAML::Node clone_rec(const YAML::Node& node, const std::string& key, size_t depth, CloneState& state) {
+// First pass: counts nodes (aliases expanded) without building anything, so that an alias
+// bomb is refused after max_nodes cheap steps instead of max_nodes allocations.
+void check_size(const YAML::Node& node, size_t depth, CloneState& state) {
   if (++state.nodes > state.max_nodes)
     throw ConfigError(format_config_error(state.file, "", "config too large (more than " + std::to_string(state.max_nodes) +
                                                               " values once aliases are expanded)"));
   if (depth > state.max_depth)
     throw ConfigError(format_config_error(state.file, "", "config nested deeper than " + std::to_string(state.max_depth) +
                                                               " levels (or a recursive alias)"));
+  if (node.IsSequence()) {
+    for (const auto& item : node) check_size(item, depth + 1, state);
+  } else if (node.IsMap()) {
+    for (const auto& item : node) check_size(item.second, depth + 1, state);
+  }
+}
+
+YAML::Node clone_rec(const YAML::Node& node, const std::string& key, size_t depth, CloneState& state) {
   switch (node.Type()) {
     case YAML::NodeType::Sequence: {
       YAML::Node out(YAML::NodeType::Sequence);
@@ -56,8 +66,14 @@ YAML::Node clone_rec(const YAML::Node& node, const std::string& key, size_t dept
       }
       return out;
     }
+    case YAML::NodeType::Scalar: {
+      // Built directly: YAML::Clone runs a whole event emitter per scalar.
+      YAML::Node out(node.Scalar());
+      out.SetTag(node.Tag());
+      return out;
+    }
     default:
-      return YAML::Clone(node);
+      return YAML::Node(YAML::NodeType::Null);
   }
 }
 
@@ -102,15 +118,22 @@ std::string quote(const std::string& text) {
 void canonical_rec(const YAML::Node& node, std::string& out) {
   switch (node.Type()) {
     case YAML::NodeType::Map: {
-      std::vector<std::pair<std::string, YAML::Node>> items;
-      for (const auto& item : node) items.emplace_back(item.first.Scalar(), item.second);
-      std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+      // Sort (key, position) pairs, never the Node handles themselves: assigning a
+      // YAML::Node writes through to the node it refers to, so std::sort over handles
+      // would scramble the config being hashed.
+      std::vector<YAML::Node> values;
+      std::vector<std::pair<std::string, size_t>> keys;
+      for (const auto& item : node) {
+        keys.emplace_back(item.first.Scalar(), values.size());
+        values.push_back(item.second);
+      }
+      std::sort(keys.begin(), keys.end());
       out += '{';
-      for (size_t i = 0; i < items.size(); ++i) {
+      for (size_t i = 0; i < keys.size(); ++i) {
         if (i) out += ", ";
-        out += is_safe_plain(items[i].first) ? items[i].first : quote(items[i].first);
+        out += is_safe_plain(keys[i].first) ? keys[i].first : quote(keys[i].first);
         out += ": ";
-        canonical_rec(items[i].second, out);
+        canonical_rec(values[keys[i].second], out);
       }
       out += '}';
       return;
@@ -159,6 +182,7 @@ void flatten_rec(const YAML::Node& node, const std::string& prefix, std::map<std
 YAML::Node checked_clone(const YAML::Node& node, const std::string& file, SourceMap* sources,
                          const std::string& prefix, size_t max_nodes, size_t max_depth) {
   CloneState state{0, max_nodes, max_depth, file, sources};
+  check_size(node, 0, state);
   return clone_rec(node, prefix, 0, state);
 }
 
@@ -201,11 +225,10 @@ void set_path(YAML::Node root, const std::vector<std::string>& path, const YAML:
   current.reset(root);
   for (size_t i = 0; i + 1 < path.size(); ++i) {
     const YAML::Node& const_current = current;
-    YAML::Node next = const_current[path[i]];
-    if (!next.IsDefined() || !next.IsMap()) {
-      current[path[i]] = YAML::Node(YAML::NodeType::Map);
-      next.reset(static_cast<const YAML::Node&>(current)[path[i]]);
-    }
+    // Missing keys give invalid handles that cannot be reset; look up again after creating.
+    const YAML::Node existing = const_current[path[i]];
+    if (!existing.IsDefined() || !existing.IsMap()) current[path[i]] = YAML::Node(YAML::NodeType::Map);
+    const YAML::Node next = const_current[path[i]];
     current.reset(next);
   }
   current[path.back()] = value;
@@ -234,7 +257,7 @@ std::map<std::string, std::string> flatten_config(const YAML::Node& node) {
 }
 
 uint64_t fnv1a_64(const std::string& text) {
-  uint64_t hash = 1469598103934665603ull;
+  uint64_t hash = 14695981039346656037ull;  // FNV-1a 64-bit offset basis
   for (unsigned char c : text) {
     hash ^= c;
     hash *= 1099511628211ull;
