@@ -112,8 +112,7 @@ template <int D, int NT, bool FAST>
 __device__ __forceinline__ void compute_tile(const stage_buffer<D>& st, const segment_view& seg,
                                              int seg_index, int kv_head, int t0, int nt_tokens,
                                              __half* p_smem, warp_state<D, NT>& w) {
-  const tile_geom kg = make_geom<D>(seg.key, seg.tokens, t0, nt_tokens);
-  const tile_geom vg = make_geom<D>(seg.value, seg.tokens, t0, nt_tokens);
+  const tile_geom kg = st.k_geom, vg = st.v_geom;  // computed once at issue time
   float s[NT][4];
   const tensor_view& kv = seg.key;
   if (kv.format == tensor_format::dense16) {
@@ -170,13 +169,16 @@ struct issue_state {
   scale_prefetch<D, stage_sizes<D>::k_prefetch> k;
   scale_prefetch<D, stage_sizes<D>::v_prefetch> v;
   uint32_t desc_word = 0;
+  tile_geom kg, vg;
 };
 
 template <int D>
 __device__ __forceinline__ void issue_tile(const segment_view& seg, int kv_head, int t0, int nt,
                                            stage_buffer<D>& st, issue_state<D>& is) {
-  const tile_geom kg = make_geom<D>(seg.key, seg.tokens, t0, nt);
-  const tile_geom vg = make_geom<D>(seg.value, seg.tokens, t0, nt);
+  is.kg = make_geom<D>(seg.key, seg.tokens, t0, nt);
+  is.vg = make_geom<D>(seg.value, seg.tokens, t0, nt);
+  const tile_geom& kg = is.kg;
+  const tile_geom& vg = is.vg;
   issue_words<D>(seg.key, kv_head, seg.tokens, t0, nt, kg, st.k_words, st.k_row_offset);
   issue_words<D>(seg.value, kv_head, seg.tokens, t0, nt, vg, st.v_words, st.v_row_offset);
   cp_async_commit();
@@ -188,8 +190,12 @@ __device__ __forceinline__ void issue_tile(const segment_view& seg, int kv_head,
 template <int D>
 __device__ __forceinline__ void store_tile(const segment_view& seg, int t0, int nt,
                                            stage_buffer<D>& st, const issue_state<D>& is) {
-  const tile_geom kg = make_geom<D>(seg.key, seg.tokens, t0, nt);
-  const tile_geom vg = make_geom<D>(seg.value, seg.tokens, t0, nt);
+  const tile_geom& kg = is.kg;
+  const tile_geom& vg = is.vg;
+  if (threadIdx.x == 0) {
+    st.k_geom = kg;
+    st.v_geom = vg;
+  }
   store_scales<D>(seg.key, kg, is.k, st.k_scale, st.k_min, st.k_row_offset, st.k_row_bits);
   store_scales<D>(seg.value, vg, is.v, st.v_scale, st.v_min, st.v_row_offset, st.v_row_bits);
   if (threadIdx.x < kDescWords) reinterpret_cast<uint32_t*>(&st.desc)[threadIdx.x] = is.desc_word;

@@ -44,7 +44,7 @@ __device__ __forceinline__ void qk_per_channel(const stage_buffer<D>& st, const 
                                                const tensor_view& kv, int seg, int t0,
                                                warp_state<D, NT>& w, float (&s)[NT][4]) {
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, gq = lane >> 2, tq = lane & 3;
-  const int group = (t0 + warp * 16) / kv.group_size;  // group_size % 16 == 0: one per warp
+  const int group = div_fast(t0 + warp * 16, kv.group_size);  // group_size % 16 == 0: one per warp
   if (group != w.qf_group || seg != w.qf_segment) {
     w.qf_group = group;
     w.qf_segment = seg;
@@ -134,7 +134,7 @@ __device__ __forceinline__ void qk_per_token(const stage_buffer<D>& st, const ti
       a[2] = codes_to_half2(code_at<FMT>(row0, ch + 8), code_at<FMT>(row0, ch + 9));
       a[3] = codes_to_half2(code_at<FMT>(row1, ch + 8), code_at<FMT>(row1, ch + 9));
     }
-    const int gi = (ks * 16) / kv.group_size;
+    const int gi = div_fast(ks * 16, kv.group_size);
     const float sc0 = __half2float(st.k_scale[gi * 64 + tok0]), mn0 = __half2float(st.k_min[gi * 64 + tok0]);
     const float sc1 = __half2float(st.k_scale[gi * 64 + tok1]), mn1 = __half2float(st.k_min[gi * 64 + tok1]);
 #pragma unroll
@@ -204,7 +204,7 @@ __device__ __forceinline__ void pv_per_token(const stage_buffer<D>& st, const ti
   uint32_t ps[NT][2], pm[NT][2];
 #pragma unroll
   for (int mt = 0; mt < D / 16; ++mt) {
-    const int gi = (mt * 16) / vv.group_size;
+    const int gi = div_fast(mt * 16, vv.group_size);
     if (gi != cur_group) {
       cur_group = gi;
       const __half2 s01 = *reinterpret_cast<const __half2*>(&st.v_scale[gi * 64 + r0]);

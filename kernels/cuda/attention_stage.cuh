@@ -24,6 +24,14 @@ struct stage_sizes {
   static constexpr int v_prefetch = (v_scales + kThreads - 1) / kThreads;
 };
 
+// Per-tile geometry of one tensor, identical in every thread (computed from the view).
+struct tile_geom {
+  int row_stride = 0;  // smem words per row (packed layouts)
+  int first_slot = 0;  // per-channel: slot of the tile's first token in its first word
+  int first_group = 0; // per-channel: group index of the tile's first token
+  int groups = 0;      // per-channel: groups touched; per-token: D / group_size
+};
+
 inline constexpr int kDescWords = static_cast<int>(sizeof(segment_view) / 4);
 static_assert(sizeof(segment_view) % 8 == 0 && kDescWords <= kThreads, "descriptor copy: one word per thread");
 
@@ -33,6 +41,7 @@ struct stage_buffer {
   // The tile's segment descriptor, copied to shared memory: every thread reads its fields many
   // times per tile, and dependent global loads of them were the kernel's main stall.
   segment_view desc;
+  tile_geom k_geom, v_geom;  // of this tile, computed once when it was issued
   uint32_t k_words[sz::k_words];
   uint32_t v_words[sz::v_words];
   __half k_scale[sz::k_scales];  // per-channel: [group][D]; per-token: [group][64]
@@ -45,37 +54,37 @@ struct stage_buffer {
   uint8_t v_row_bits[64];
 };
 
-// Per-tile geometry of one tensor, identical in every thread (computed from the view).
-struct tile_geom {
-  int row_stride = 0;  // smem words per row (packed layouts)
-  int first_slot = 0;  // per-channel: slot of the tile's first token in its first word
-  int first_group = 0; // per-channel: group index of the tile's first token
-  int groups = 0;      // per-channel: groups touched; per-token: D / group_size
-};
+
+// x / d for d > 0: a shift when d is a power of two (every common width and group size).
+// Run-time integer division costs ~20 instructions, and the per-tile bookkeeping used to do
+// dozens of them per thread.
+__device__ __forceinline__ int div_fast(int x, int d) {
+  return (d & (d - 1)) == 0 ? x >> (__ffs(d) - 1) : x / d;
+}
 
 __device__ __forceinline__ int storage_id(const tensor_view& tv) {
   return tv.base3 ? kFmtBase3 : tv.storage_bits;
 }
+__device__ __forceinline__ int codes_per_word_rt(int id) { return id == kFmtBase3 ? 20 : (id == 3 ? 10 : 32 >> (__ffs(id) - 1)); }
 __device__ __forceinline__ int words_per_code_row(int id, int n) {
-  const int c = id == kFmtBase3 ? 20 : 32 / id;
-  return (n + c - 1) / c;
+  const int c = codes_per_word_rt(id);
+  return div_fast(n + c - 1, c);
 }
 
 template <int D>
 __device__ __forceinline__ tile_geom make_geom(const tensor_view& tv, int tokens, int t0, int nt) {
   tile_geom g;
   if (tv.format == tensor_format::packed && tv.axis == group_axis::tokens) {
-    const int id = storage_id(tv);
-    const int c = id == kFmtBase3 ? 20 : 32 / id;
-    g.first_slot = t0 % c;
-    g.row_stride = (g.first_slot + nt + c - 1) / c + 1;
-    g.first_group = t0 / tv.group_size;
-    g.groups = (t0 + nt - 1) / tv.group_size - g.first_group + 1;
+    const int c = codes_per_word_rt(storage_id(tv));
+    g.first_slot = t0 - div_fast(t0, c) * c;
+    g.row_stride = div_fast(g.first_slot + nt + c - 1, c) + 1;
+    g.first_group = div_fast(t0, tv.group_size);
+    g.groups = div_fast(t0 + nt - 1, tv.group_size) - g.first_group + 1;
   } else if (tv.format == tensor_format::packed) {
     g.row_stride = words_per_code_row(storage_id(tv), D) + 1;
-    g.groups = D / tv.group_size;
+    g.groups = div_fast(D, tv.group_size);
   } else if (tv.format == tensor_format::interleaved) {
-    g.groups = D / tv.group_size;
+    g.groups = div_fast(D, tv.group_size);
   }
   return g;
 }
@@ -107,17 +116,17 @@ __device__ __forceinline__ void issue_words(const tensor_view& tv, int kv_head, 
     const int id = storage_id(tv);
     const uint32_t* base = tv.words + kv_head * tv.head_stride_words;
     if (tv.axis == group_axis::tokens) {
-      const int c = id == kFmtBase3 ? 20 : 32 / id;
-      const int row_words = (tokens + c - 1) / c, w0 = t0 / c, wc = g.row_stride - 1;
+      const int c = codes_per_word_rt(id);
+      const int row_words = div_fast(tokens + c - 1, c), w0 = div_fast(t0, c), wc = g.row_stride - 1;
       for (int i = tid; i < D * wc; i += kThreads) {
-        const int ch = i / wc, j = i - ch * wc;
+        const int ch = div_fast(i, wc), j = i - ch * wc;
         cp_async4(words + ch * g.row_stride + j, base + static_cast<int64_t>(ch) * row_words + w0 + j);
       }
     } else {
       const int rw = g.row_stride - 1;
       const uint32_t* src = base + static_cast<int64_t>(t0) * rw;
       for (int i = tid; i < nt * rw; i += kThreads) {
-        const int r = i / rw;
+        const int r = div_fast(i, rw);
         cp_async4(words + r * g.row_stride + (i - r * rw), src + i);
       }
     }
@@ -149,7 +158,7 @@ __device__ __forceinline__ void load_scales(const tensor_view& tv, int kv_head, 
   const uint16_t* scales = tv.scales + kv_head * tv.head_stride_groups;
   const uint16_t* mins = tv.mins ? tv.mins + kv_head * tv.head_stride_groups : nullptr;
   if (tv.format == tensor_format::packed && tv.axis == group_axis::tokens) {
-    const int groups_per_row = (tokens + tv.group_size - 1) / tv.group_size;
+    const int groups_per_row = div_fast(tokens + tv.group_size - 1, tv.group_size);
 #pragma unroll
     for (int j = 0; j < N; ++j) {
       const int e = tid + j * kThreads;  // e = group * D + channel
@@ -197,7 +206,7 @@ __device__ __forceinline__ void store_scales(const tensor_view& tv, const tile_g
   for (int j = 0; j < N; ++j) {
     const int e = tid + j * kThreads;
     if (e < 64 * g.groups) {
-      const int tok = e / g.groups, gi = e - tok * g.groups;
+      const int tok = div_fast(e, g.groups), gi = e - tok * g.groups;
       scale[gi * 64 + tok] = __low2half(p.sm[j]);
       min[gi * 64 + tok] = __high2half(p.sm[j]);
     }
