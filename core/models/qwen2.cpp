@@ -1,0 +1,276 @@
+// Qwen2 decoder (see qwen2.h). Numerics follow transformers' Qwen2 modules: RMSNorm in fp32
+// then cast, rotary tables in fp32 then cast, softmax in fp32.
+#include "core/models/qwen2.h"
+
+#include "core/models/safetensors.h"
+#include "core/models/weights.h"
+
+namespace wq::models {
+
+struct Qwen2Layer {
+  at::Tensor q_w, q_b, k_w, k_b, v_w, v_b, o_w;
+  at::Tensor gate_w, up_w, down_w;
+  at::Tensor input_norm, post_attention_norm;
+};
+
+struct Qwen2Weights {
+  at::Tensor embed;
+  std::vector<Qwen2Layer> layers;
+  at::Tensor norm;
+  at::Tensor lm_head;
+  at::Tensor inv_freq;  // [head_dim / 2] fp32 on the model's device
+};
+
+namespace {
+
+namespace F = torch::nn::functional;
+
+// Queries per attention chunk: bounds the [heads, chunk, keys] score matrix for long videos.
+constexpr std::int64_t kQueryChunk = 1024;
+
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  const auto in_dtype = x.scalar_type();
+  at::Tensor h = x.to(at::kFloat);
+  h = h * torch::rsqrt(h.pow(2).mean(-1, /*keepdim=*/true) + eps);
+  return weight * h.to(in_dtype);
+}
+
+at::Tensor rotate_half(const at::Tensor& x) {
+  const auto half = x.size(-1) / 2;
+  return torch::cat({-x.slice(-1, half), x.slice(-1, 0, half)}, -1);
+}
+
+at::Tensor make_inv_freq(const Qwen2Config& c, const at::Device& device) {
+  // Same expression as transformers' default rope init, in fp32.
+  auto exponent = torch::arange(0, c.head_dim, 2, torch::kLong).to(at::kFloat) /
+                  static_cast<double>(c.head_dim);
+  return (1.0 / torch::pow(c.rope_theta, exponent)).to(device);
+}
+
+// Named `dense` rather than `linear`: argument-dependent lookup would also find at::linear.
+at::Tensor dense(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b = {}) {
+  return b.defined() ? at::linear(x, w, b) : at::linear(x, w);
+}
+
+// q: [B, Hq, T, D], k/v: [B, Hkv, S, D] with S = past + T; query i sits at key index
+// past + i. Returns [B, Hq, T, D]. Grouped-query heads are handled by folding the group into
+// the token axis instead of repeating K/V (same maths as transformers' repeat_kv).
+at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                            std::int64_t past) {
+  const auto B = q.size(0), Hq = q.size(1), T = q.size(2), D = q.size(3);
+  const auto Hkv = k.size(1), S = k.size(2), groups = Hq / Hkv;
+  const double scale = 1.0 / std::sqrt(static_cast<double>(D));
+  const auto key_index = torch::arange(S, torch::TensorOptions().dtype(at::kLong).device(q.device()));
+  std::vector<at::Tensor> outputs;
+  for (std::int64_t t0 = 0; t0 < T; t0 += kQueryChunk) {
+    const auto t1 = std::min(T, t0 + kQueryChunk), n = t1 - t0;
+    at::Tensor qc = q.slice(2, t0, t1).reshape({B, Hkv, groups * n, D});
+    at::Tensor scores = torch::matmul(qc, k.transpose(-1, -2)) * scale;  // [B,Hkv,g*n,S]
+    scores = scores.view({B, Hkv, groups, n, S});
+    const auto query_index =
+        torch::arange(past + t0, past + t1, key_index.options()).unsqueeze(1);
+    const auto masked = key_index.unsqueeze(0) > query_index;  // [n, S]: future keys
+    scores = scores.masked_fill(masked, -std::numeric_limits<float>::infinity());
+    at::Tensor probs = torch::softmax(scores.to(at::kFloat), -1).to(q.scalar_type());
+    outputs.push_back(torch::matmul(probs.view({B, Hkv, groups * n, S}), v)
+                          .view({B, Hkv, groups, n, D}));
+  }
+  at::Tensor out = outputs.size() == 1 ? outputs[0] : torch::cat(outputs, 3);
+  return out.reshape({B, Hq, T, D});
+}
+
+}  // namespace
+
+Qwen2Decoder::Qwen2Decoder(Qwen2Config config, std::shared_ptr<const Qwen2Weights> weights)
+    : config_(std::move(config)), weights_(std::move(weights)) {}
+
+at::ScalarType Qwen2Decoder::dtype() const { return weights_->embed.scalar_type(); }
+at::Device Qwen2Decoder::device() const { return weights_->embed.device(); }
+
+Qwen2Decoder Qwen2Decoder::load(const Checkpoint& ckpt, const Qwen2Config& c,
+                                const std::string& prefix, const std::string& lm_head_name,
+                                const LoadOptions& options) {
+  WeightLoader w(ckpt, options);
+  auto weights = std::make_shared<Qwen2Weights>();
+  const auto H = c.hidden_size, I = c.intermediate_size;
+  const auto q_dim = c.num_attention_heads * c.head_dim, kv_dim = c.num_key_value_heads * c.head_dim;
+  weights->embed = w.get(prefix + "embed_tokens.weight", {c.vocab_size, H});
+  for (std::int64_t i = 0; i < c.num_hidden_layers; ++i) {
+    const std::string p = prefix + "layers." + std::to_string(i) + ".";
+    Qwen2Layer l;
+    l.q_w = w.get(p + "self_attn.q_proj.weight", {q_dim, H});
+    l.q_b = w.get(p + "self_attn.q_proj.bias", {q_dim});
+    l.k_w = w.get(p + "self_attn.k_proj.weight", {kv_dim, H});
+    l.k_b = w.get(p + "self_attn.k_proj.bias", {kv_dim});
+    l.v_w = w.get(p + "self_attn.v_proj.weight", {kv_dim, H});
+    l.v_b = w.get(p + "self_attn.v_proj.bias", {kv_dim});
+    l.o_w = w.get(p + "self_attn.o_proj.weight", {H, q_dim});
+    l.gate_w = w.get(p + "mlp.gate_proj.weight", {I, H});
+    l.up_w = w.get(p + "mlp.up_proj.weight", {I, H});
+    l.down_w = w.get(p + "mlp.down_proj.weight", {H, I});
+    l.input_norm = w.get(p + "input_layernorm.weight", {H});
+    l.post_attention_norm = w.get(p + "post_attention_layernorm.weight", {H});
+    weights->layers.push_back(std::move(l));
+  }
+  weights->norm = w.get(prefix + "norm.weight", {H});
+  // transformers drops lm_head.weight from tied checkpoints; some writers keep it anyway.
+  if (ckpt.contains(lm_head_name) || !c.tie_word_embeddings)
+    weights->lm_head = w.get(lm_head_name, {c.vocab_size, H});
+  else
+    weights->lm_head = weights->embed;
+  weights->inv_freq = make_inv_freq(c, weights->embed.device());
+  return Qwen2Decoder(c, std::move(weights));
+}
+
+Qwen2Decoder Qwen2Decoder::load(const std::string& folder, const LoadOptions& options) {
+  const ModelConfig config = load_model_config(folder);
+  if (config.model_type != "qwen2")
+    throw_checkpoint_error(folder + "/config.json", "",
+                           "model_type '" + config.model_type + "' is not qwen2");
+  const Checkpoint ckpt = Checkpoint::open(folder);
+  return load(ckpt, config.text(), "model.", "lm_head.weight", options);
+}
+
+Qwen2Decoder Qwen2Decoder::random(const Qwen2Config& c, const LoadOptions& options,
+                                  std::uint64_t seed) {
+  RandomWeights r(options, seed);
+  auto weights = std::make_shared<Qwen2Weights>();
+  const auto H = c.hidden_size, I = c.intermediate_size;
+  const auto q_dim = c.num_attention_heads * c.head_dim, kv_dim = c.num_key_value_heads * c.head_dim;
+  weights->embed = r.matrix({c.vocab_size, H}, 1.0);
+  for (std::int64_t i = 0; i < c.num_hidden_layers; ++i) {
+    Qwen2Layer l;
+    l.q_w = r.matrix({q_dim, H});
+    l.q_b = r.vector(q_dim, 0.0, 0.1);
+    l.k_w = r.matrix({kv_dim, H});
+    l.k_b = r.vector(kv_dim, 0.0, 0.1);
+    l.v_w = r.matrix({kv_dim, H});
+    l.v_b = r.vector(kv_dim, 0.0, 0.1);
+    l.o_w = r.matrix({H, q_dim});
+    l.gate_w = r.matrix({I, H});
+    l.up_w = r.matrix({I, H});
+    l.down_w = r.matrix({H, I});
+    l.input_norm = r.vector(H, 1.0, 0.1);
+    l.post_attention_norm = r.vector(H, 1.0, 0.1);
+    weights->layers.push_back(std::move(l));
+  }
+  weights->norm = r.vector(H, 1.0, 0.1);
+  weights->lm_head = c.tie_word_embeddings ? weights->embed : r.matrix({c.vocab_size, H});
+  weights->inv_freq = make_inv_freq(c, weights->embed.device());
+  return Qwen2Decoder(c, std::move(weights));
+}
+
+at::Tensor Qwen2Decoder::embed(const at::Tensor& ids) const {
+  return F::embedding(ids.to(device(), at::kLong), weights_->embed);
+}
+
+ForwardResult Qwen2Decoder::forward(const at::Tensor& embeds, const KVLayers* past,
+                                    std::int64_t start_position, bool capture_queries) const {
+  const auto B = embeds.size(0), T = embeds.size(1);
+  at::Tensor positions =
+      torch::arange(start_position, start_position + T,
+                    torch::TensorOptions().dtype(at::kLong).device(device()))
+          .unsqueeze(0)
+          .expand({B, T});
+  return forward(embeds, past, positions, capture_queries);
+}
+
+ForwardResult Qwen2Decoder::forward(const at::Tensor& embeds, const KVLayers* past,
+                                    const at::Tensor& positions, bool capture_queries) const {
+  TORCH_CHECK(embeds.dim() == 3 && embeds.size(2) == config_.hidden_size,
+              "Qwen2Decoder::forward: embeds must be [batch, tokens, ", config_.hidden_size,
+              "], got ", embeds.sizes());
+  const bool has_past = past && !past->empty();
+  TORCH_CHECK(!has_past || static_cast<std::int64_t>(past->size()) == config_.num_hidden_layers,
+              "Qwen2Decoder::forward: past has ", has_past ? past->size() : 0, " layers, model ",
+              config_.num_hidden_layers);
+  const auto B = embeds.size(0), T = embeds.size(1), D = config_.head_dim;
+  const auto Hq = config_.num_attention_heads, Hkv = config_.num_key_value_heads;
+  const auto dt = dtype();
+  at::Tensor x = embeds.to(device(), dt);
+
+  // Rotary tables [B, 1, T, D], computed in fp32 and cast (as transformers does).
+  at::Tensor freqs = positions.to(device(), at::kFloat).unsqueeze(-1) * weights_->inv_freq;
+  at::Tensor emb = torch::cat({freqs, freqs}, -1);
+  const at::Tensor cos = emb.cos().to(dt).unsqueeze(1), sin = emb.sin().to(dt).unsqueeze(1);
+
+  ForwardResult result;
+  for (std::int64_t i = 0; i < config_.num_hidden_layers; ++i) {
+    const Qwen2Layer& l = weights_->layers[i];
+    at::Tensor h = rms_norm(x, l.input_norm, config_.rms_norm_eps);
+    at::Tensor q = dense(h, l.q_w, l.q_b).view({B, T, Hq, D}).transpose(1, 2);
+    at::Tensor k = dense(h, l.k_w, l.k_b).view({B, T, Hkv, D}).transpose(1, 2);
+    at::Tensor v = dense(h, l.v_w, l.v_b).view({B, T, Hkv, D}).transpose(1, 2).contiguous();
+    q = q * cos + rotate_half(q) * sin;
+    k = (k * cos + rotate_half(k) * sin).contiguous();
+    if (capture_queries) result.queries.push_back(q);
+    std::int64_t past_len = 0;
+    at::Tensor keys = k, values = v;
+    if (has_past && (*past)[i].keys.defined() && (*past)[i].keys.size(2) > 0) {
+      const LayerKV& p = (*past)[i];
+      past_len = p.keys.size(2);
+      keys = torch::cat({p.keys.to(device(), dt), k}, 2);
+      values = torch::cat({p.values.to(device(), dt), v}, 2);
+    }
+    at::Tensor attn = causal_attention(q, keys, values, past_len);
+    attn = attn.transpose(1, 2).reshape({B, T, Hq * D});
+    x = x + dense(attn, l.o_w);
+    h = rms_norm(x, l.post_attention_norm, config_.rms_norm_eps);
+    x = x + dense(torch::silu(dense(h, l.gate_w)) * dense(h, l.up_w), l.down_w);
+    result.kv.push_back({k, v});
+  }
+  result.hidden = rms_norm(x, weights_->norm, config_.rms_norm_eps);
+  return result;
+}
+
+at::Tensor Qwen2Decoder::logits(const at::Tensor& hidden) const {
+  return dense(hidden, weights_->lm_head);
+}
+
+void append_kv(KVLayers& cache, const KVLayers& span) {
+  if (cache.empty()) {
+    cache = span;
+    return;
+  }
+  TORCH_CHECK(cache.size() == span.size(), "append_kv: layer counts differ");
+  for (std::size_t i = 0; i < cache.size(); ++i) {
+    cache[i].keys = torch::cat({cache[i].keys, span[i].keys}, 2);
+    cache[i].values = torch::cat({cache[i].values, span[i].values}, 2);
+  }
+}
+
+at::Tensor Qwen2Decoder::decode(const at::Tensor& token_ids, KVLayers& cache,
+                                std::int64_t position) const {
+  at::Tensor embeds = embed(token_ids.reshape({-1, 1}));
+  ForwardResult step = forward(embeds, &cache, position);
+  append_kv(cache, step.kv);
+  return logits(step.hidden).select(1, 0);
+}
+
+std::vector<std::int64_t> Qwen2Decoder::greedy_continue(KVLayers cache, std::int64_t cache_length,
+                                                        at::Tensor last_logits,
+                                                        std::int64_t max_new_tokens,
+                                                        const std::vector<std::int64_t>& stop_ids) const {
+  std::vector<std::int64_t> out;
+  std::int64_t position = cache_length;
+  for (std::int64_t step = 0; step < max_new_tokens; ++step) {
+    const std::int64_t next = last_logits.argmax(-1).item<std::int64_t>();
+    out.push_back(next);
+    if (std::find(stop_ids.begin(), stop_ids.end(), next) != stop_ids.end()) break;
+    if (step + 1 == max_new_tokens) break;
+    last_logits = decode(torch::full({1}, next, torch::kLong), cache, position++);
+  }
+  return out;
+}
+
+std::vector<std::int64_t> Qwen2Decoder::greedy_generate(const at::Tensor& prompt_embeds,
+                                                        std::int64_t max_new_tokens,
+                                                        const std::vector<std::int64_t>& stop_ids) const {
+  TORCH_CHECK(prompt_embeds.size(0) == 1, "greedy_generate: batch must be 1");
+  ForwardResult prefill = forward(prompt_embeds, nullptr, 0);
+  at::Tensor last = logits(prefill.hidden.select(1, prefill.hidden.size(1) - 1));
+  return greedy_continue(std::move(prefill.kv), prompt_embeds.size(1), last, max_new_tokens,
+                         stop_ids);
+}
+
+}  // namespace wq::models

@@ -1,0 +1,90 @@
+// LLaVA-OneVision against transformers 5.17 (tests/data/models/llava_onevision, see its
+// README): pooled video features, logits and per-layer K/V within 1e-4 (fp32, CPU), greedy
+// continuation identical. Preprocessing is checked separately against the processor's own
+// output for the stored raw frames.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "core/models/llava_onevision.h"
+#include "core/models/safetensors.h"
+#include "core/models/video_preprocess.h"
+
+using namespace wq::models;
+
+namespace {
+
+const std::string kDir = std::string(WQ_TEST_DATA_DIR) + "/models/llava_onevision";
+
+struct Fixture {
+  LlavaOnevision model = LlavaOnevision::load(kDir, {});
+  std::shared_ptr<const SafetensorsFile> golden = SafetensorsFile::open(kDir + "/golden.safetensors");
+};
+
+const Fixture& fixture() {
+  static const Fixture f;
+  return f;
+}
+
+double max_abs_diff(const at::Tensor& a, const at::Tensor& b) {
+  EXPECT_EQ(a.sizes(), b.sizes());
+  return (a.to(at::kFloat) - b.to(at::kFloat)).abs().max().item<double>();
+}
+
+at::Tensor golden_pixels() { return fixture().golden->tensor("pixel_values_videos")[0]; }
+
+}  // namespace
+
+TEST(LlavaOnevisionGolden, VideoFeaturesMatch) {
+  const auto& f = fixture();
+  EXPECT_EQ(f.model.tokens_per_frame(), 9);  // 5x5 patches pooled to ceil(5/2)^2
+  EXPECT_EQ(f.model.video_token_count(3), 28);
+  at::Tensor features = f.model.video_features(golden_pixels());
+  EXPECT_LE(max_abs_diff(features, f.golden->tensor("video_features")[0]), 1e-4);
+}
+
+TEST(LlavaOnevisionGolden, LogitsKvAndGreedyMatch) {
+  const auto& f = fixture();
+  at::Tensor ids = f.golden->tensor("input_ids");
+  at::Tensor embeds = f.model.embed_prompt(ids, f.model.video_embeddings(golden_pixels()));
+  ForwardResult out = f.model.llm().forward(embeds, nullptr, 0);
+  EXPECT_LE(max_abs_diff(f.model.llm().logits(out.hidden), f.golden->tensor("logits")), 1e-4);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_LE(max_abs_diff(out.kv[i].keys, f.golden->tensor("k_" + std::to_string(i))), 1e-4);
+    EXPECT_LE(max_abs_diff(out.kv[i].values, f.golden->tensor("v_" + std::to_string(i))), 1e-4);
+  }
+  at::Tensor expected = f.golden->tensor("greedy");
+  auto got = f.model.llm().greedy_generate(embeds, expected.size(0));
+  EXPECT_EQ(got, std::vector<std::int64_t>(expected.data_ptr<std::int64_t>(),
+                                           expected.data_ptr<std::int64_t>() + expected.size(0)));
+}
+
+TEST(LlavaOnevisionGolden, PlaceholderCountMismatchIsAnError) {
+  const auto& f = fixture();
+  at::Tensor ids = f.golden->tensor("input_ids");
+  at::Tensor video = f.model.video_embeddings(golden_pixels());
+  EXPECT_THROW(f.model.embed_prompt(ids, video.slice(0, 1)), c10::Error);
+}
+
+TEST(LlavaOnevisionPreprocess, MatchesProcessorOutput) {
+  const auto& f = fixture();
+  const VideoProcessorConfig cfg = load_video_processor_config(kDir);
+  EXPECT_EQ(cfg.height, 70);
+  EXPECT_EQ(cfg.resample, 3);
+  EXPECT_DOUBLE_EQ(cfg.mean[1], 0.5);
+  at::Tensor ours = preprocess_video(f.golden->tensor("raw_frames"), cfg);
+  at::Tensor theirs = f.golden->tensor("processed_pixel_values")[0];
+  // torchvision may resize uint8 bicubic with its fixed-point kernel on AVX2 hosts, which can
+  // land one uint8 level away from the float path: allow one level (2/255 after mean/std 0.5)
+  // per value, and require nearly all values to agree exactly.
+  const at::Tensor diff = (ours - theirs).abs();
+  EXPECT_LE(diff.max().item<double>(), 2.0 / 255.0 + 1e-5);
+  EXPECT_LE((diff > 1e-5).to(at::kFloat).mean().item<double>(), 0.02);
+}
+
+TEST(LlavaOnevisionRandom, RealShapesWithoutCheckpoint) {
+  LlavaOnevisionConfig c = std::get<LlavaOnevisionConfig>(load_model_config(kDir).family);
+  LlavaOnevision m = LlavaOnevision::random(c, {}, 3);
+  at::Tensor video = m.video_embeddings(torch::randn({2, 3, 70, 70}));
+  EXPECT_EQ(video.sizes(), at::IntArrayRef({19, 64}));
+  EXPECT_TRUE(torch::isfinite(video).all().item<bool>());
+}
