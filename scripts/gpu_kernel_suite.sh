@@ -38,7 +38,7 @@ mkdir -p "$OUT"
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv 2>&1 | tee "$OUT/gpu_info.txt"
 t0=$(date +%s)
 build_kernel_objects || exit 1
-/usr/local/cuda/bin/nvcc $WQ_NVCC_FLAGS tests/kernels_gpu/gpu_kernel_tests.cpp $(kernel_objects) \
+/usr/local/cuda/bin/nvcc $WQ_NVCC_FLAGS tests/kernels_gpu/gpu_kernel_tests.cu $(kernel_objects) \
   -o "$WQ_GPU_BUILD/gpu_kernel_tests" || exit 1
 echo "[suite] build: $(( $(date +%s) - t0 )) s"
 cuobjdump --dump-resource-usage "$WQ_GPU_BUILD/obj/kernels_cuda_attention.cu.o" 2>/dev/null | grep -E "Function|REG" | paste - - | sed -E 's/.*attention_split_kernelILi([0-9]+)ELi([0-9])EL([a-z]).*REG:([0-9]+) STACK:([0-9]+) SHARED:([0-9]+).*/split_kernel D=\1 NT=\2 fast=\3 REG=\4 STACK=\5 SHARED=\6/' | grep split_kernel | tee "$OUT/resource_usage.txt"
