@@ -3,6 +3,7 @@
 # suite (pack bit-identity vs core/quant, attention vs the CPU reference), then the benchmark
 # (scripts/bench_gpu.sh). Needs only nvcc and the installed PyTorch (for SDPA in the bench).
 # Usage (GPU machine, repository root): scripts/gpu_kernel_suite.sh [pack|attention]
+# (WQ_SKIP_BENCH=1 skips the benchmark)
 WQ_GPU_BUILD="${WQ_GPU_BUILD:-build-gpu-kernels}"
 WQ_NVCC_FLAGS="-std=c++17 -O3 -gencode=arch=compute_90a,code=sm_90a -I. -Xcompiler -fPIC -cudart shared"
 
@@ -45,8 +46,11 @@ cuobjdump --dump-resource-usage "$WQ_GPU_BUILD/obj/kernels_cuda_attention.cu.o" 
 "$WQ_GPU_BUILD/gpu_kernel_tests" "${1:-}" 2>&1 | tee "$OUT/gpu_kernel_tests.log"
 suite_rc=${PIPESTATUS[0]}
 echo "[suite] correctness exit code $suite_rc"
-bash scripts/bench_gpu.sh
-bench_rc=$?
+bench_rc=0
+if [ -z "${WQ_SKIP_BENCH:-}" ]; then  # WQ_SKIP_BENCH=1: correctness only
+  bash scripts/bench_gpu.sh
+  bench_rc=$?
+fi
 grep -E "^(FAIL|GPU kernel suite)" "$OUT/gpu_kernel_tests.log"
 echo "[suite] correctness rc=$suite_rc bench rc=$bench_rc"
 exit $(( suite_rc != 0 || bench_rc != 0 ))
