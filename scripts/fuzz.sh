@@ -45,9 +45,12 @@ for target in "${targets[@]}"; do
   fi
   echo "== $target: ${seconds}s, corpus $(ls "$corpus" | wc -l) files"
   # -timeout: one input taking 10 s is a bug (every limit of the loader is far below that).
-  if ! "$build/fuzz/$target" "$corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-       -max_len=8192 -jobs="$jobs" -workers="$jobs" -print_final_stats=1 \
-       -artifact_prefix="$build/artifacts/$target-"; then
+  # -jobs N (N > 1) runs N fuzzers in parallel, each logging to fuzz-<i>.log in the current
+  # directory: run from build-fuzz/ so that those logs never land in the source tree.
+  parallel=()
+  if [[ "$jobs" -gt 1 ]]; then parallel=(-jobs="$jobs" -workers="$jobs"); fi
+  if ! (cd "$build" && "$build/fuzz/$target" "$corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+       -max_len=8192 -print_final_stats=1 "${parallel[@]}" -artifact_prefix="$build/artifacts/$target-"); then
     echo "== $target: FAILED (see $build/artifacts/)" >&2
     status=1
   fi
