@@ -134,7 +134,7 @@ class VidkvMethod final : public KvMethod {
     cache::Plan plan;
     for (int layer = 0; layer < kv.layers; ++layer) {
       cache::LayerPlan lp;
-      if (!salient.empty()) lp.order = order;
+      lp.order = order;  // quantized tokens first (salient ones leading), the rest after
       lp.side_bits_per_head = 32.0 * ns;  // a position index per salient token
       const cache::TensorPlan key = key_plan(kv, layer, tokens);
       if (ns > 0) lp.pieces.push_back({0, ns, key, {salient_value, {}}});

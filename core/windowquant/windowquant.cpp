@@ -4,6 +4,7 @@
 // budget (allocation.h), and windows of one width are stored contiguously (reorder.h).
 // The paper leaves the details unpublished; every choice here is a knob (methods.md).
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include "baselines/kv_method.h"
@@ -17,6 +18,7 @@ namespace wq::windowquant {
 namespace {
 
 using methods::ContextDescription;
+using quant::QuantSpec;
 
 class WindowQuantMethod final : public methods::KvMethod {
  public:
@@ -58,15 +60,50 @@ class WindowQuantMethod final : public methods::KvMethod {
     if (effective_ && layout_.reorder) problem.budget -= 32.0 * windows.size() / (2.0 * kv.head_dim);
     for (const auto& row : window_scores(similarity_, kv, ctx, windows)) {
       problem.scores = row;
-      const std::vector<int> chosen = budget_exact_ ? allocate_budget_exact(problem) : allocate_tiers(problem, top_fractions_);
-      std::vector<quant::QuantBits> widths;
-      for (int i : chosen) widths.push_back(widths_[static_cast<size_t>(i)]);
-      plan.layers.push_back(window_layer_plan(windows, widths, ctx.context_tokens, layout_));
+      std::vector<int> chosen = budget_exact_ ? allocate_budget_exact(problem) : allocate_tiers(problem, top_fractions_);
+      plan.layers.push_back(layout_within_budget(windows, chosen, problem, ctx, kv.head_dim));
     }
     return plan;
   }
 
  private:
+  // The allocation prices every token alike; the segments then pay whole words and a last,
+  // possibly short, key group per tier. Downgrade the lowest-ranked upgraded windows one step
+  // at a time until the exact cost of the layout fits (budget_kind effective only).
+  cache::LayerPlan layout_within_budget(const std::vector<Window>& windows, std::vector<int>& chosen,
+                                        const AllocationProblem& problem, const ContextDescription& ctx, int head_dim) const {
+    const std::vector<int> ranked = rank_units(problem.scores);
+    const int floor_width = static_cast<int>(widths_.size()) - 1;
+    for (;;) {
+      std::vector<quant::QuantBits> widths;
+      for (int i : chosen) widths.push_back(widths_[static_cast<size_t>(i)]);
+      cache::LayerPlan lp = window_layer_plan(windows, widths, ctx.context_tokens, layout_);
+      if (!effective_ || layout_bits(lp, ctx, head_dim) <= budget_ * ctx.num_visual() + 1e-9) return lp;
+      auto victim = std::find_if(ranked.rbegin(), ranked.rend(), [&](int u) { return chosen[static_cast<size_t>(u)] < floor_width; });
+      if (victim == ranked.rend()) return lp;  // even the floor is over budget: nothing to give back
+      ++chosen[static_cast<size_t>(*victim)];
+    }
+  }
+
+  // Exact bits of a layout over the visual tokens, in token units (bits per element x tokens):
+  // segment words and groups as core/cache stores them, fp16 for visual tokens left out, side.
+  static double layout_bits(const cache::LayerPlan& lp, const ContextDescription& ctx, int head_dim) {
+    const double d = head_dim;
+    double bits = lp.side_bits_per_head, quantized = 0;
+    for (const auto& piece : lp.pieces) {
+      const double n = piece.end - piece.begin;
+      const QuantSpec& k = piece.key.spec;
+      const QuantSpec& v = piece.value.spec;
+      const double kc = quant::codes_per_word(k), vc = quant::codes_per_word(v);
+      const double k_meta = (quant::stores_scale(k) ? 16 : 0) + (quant::stores_min(k) ? 16 : 0);
+      const double v_meta = (quant::stores_scale(v) ? 16 : 0) + (quant::stores_min(v) ? 16 : 0);
+      bits += d * (std::ceil(n / kc) * 32 + std::ceil(n / k.group_size) * k_meta);
+      bits += n * (std::ceil(d / vc) * 32 + (d / v.group_size) * v_meta);
+      quantized += n;
+    }
+    return bits / (2 * d) + 16.0 * (ctx.num_visual() - quantized);
+  }
+
   // Planning cost of one token at width b, in bits per element (K and V averaged).
   double cost_per_token(quant::QuantBits b) const {
     if (!effective_ || b == quant::QuantBits::b16) return methods::bits_to_number(b);

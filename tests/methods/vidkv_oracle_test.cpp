@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <numeric>
 
 #include "baselines/kv_method.h"
@@ -89,8 +91,10 @@ TEST_P(VidkvOracleCase, OneBitRuleOnTheirFft) {
 }
 
 // The whole method through the cache. Keys: salient tokens off, so stored order = original
-// order as in their code. Outlier channels within an fp16 ulp; FFT channels within a tolerance
-// set by cuFFT's fp16 arithmetic against our fp32 FFT (reported in docs/methods.md).
+// order as in their code. Outlier channels within their dequantizer's fp16 roundings. FFT
+// channels: their FFT runs in fp16 on cuFFT, ours in fp32, so a coefficient near zero can
+// change sign; one flipped 1-bit coefficient moves its token's reconstruction by up to
+// 2·s/n. Bounded: RMS difference <= 3% of the RMS reconstruction, <= 5% of tokens touched.
 TEST_P(VidkvOracleCase, KeysThroughTheCache) {
   SKIP_WITHOUT_ORACLE();
   const auto& c = vidkv_oracle().cases.at(GetParam());
@@ -100,11 +104,13 @@ TEST_P(VidkvOracleCase, KeysThroughTheCache) {
   const auto compressed = compress(*method, kv, all_visual_context(kv.tokens, kv.tokens));
   const auto theirs = c.at("key_dequant").f32();
   const auto hard = c.at("key_difficult_idx").i32();
-  double max_err_easy = 0, scale = 0;
+  double diff2 = 0, ref2 = 0;
+  int tokens_touched = 0;
   for (int h = 0; h < H; ++h) {
     std::vector<float> k, v;
     cache::dequantize_head(compressed.layers[0].heads[static_cast<size_t>(h)], D, k, v);
-    for (int t = 0; t < kv.tokens; ++t)
+    for (int t = 0; t < kv.tokens; ++t) {
+      bool touched = false;
       for (int d = 0; d < D; ++d) {
         const size_t i = static_cast<size_t>(t) * D + d;
         if (t >= tq) {
@@ -113,18 +119,28 @@ TEST_P(VidkvOracleCase, KeysThroughTheCache) {
         }
         const float ref = theirs[(static_cast<size_t>(h) * tq + t) * D + d];
         if (std::find(hard.begin(), hard.end(), d) != hard.end()) {
-          ASSERT_LE(std::fabs(k[i] - ref), half_ulp(ref)) << "2-bit channel " << d << " token " << t;
+          ASSERT_LE(std::fabs(k[i] - ref), half_ulp(ref) + half_ulp(16.0f)) << "2-bit channel " << d << " token " << t;
         } else {
-          max_err_easy = std::max(max_err_easy, static_cast<double>(std::fabs(k[i] - ref)));
-          scale = std::max(scale, static_cast<double>(std::fabs(ref)));
+          diff2 += (k[i] - ref) * (k[i] - ref);
+          ref2 += ref * ref;
+          touched = touched || std::fabs(k[i] - ref) > 4 * half_ulp(ref) + 1e-3f;
         }
       }
+      tokens_touched += touched;
+    }
   }
-  EXPECT_LE(max_err_easy, 0.02 * scale) << "FFT channels: max |ours - theirs| " << max_err_easy << " vs max |x̂| " << scale;
+  const double rms = std::sqrt(diff2 / ref2), touched_fraction = tokens_touched / static_cast<double>(H * tq);
+  std::printf("[vidkv keys %s] FFT channels: relative RMS difference %.4f, tokens touched %.4f\n", GetParam().c_str(),
+              rms, touched_fraction);
+  EXPECT_LE(rms, 0.03);
+  EXPECT_LE(touched_fraction, 0.05);
 }
 
 // Values: ternary dequantized to raw {-1, 0, +1} (their defect) and salient tokens at 2 bits,
-// each group over salient / non-salient tokens as their gather does: exact.
+// each group over salient / non-salient tokens as their gather does. Their dead-zone threshold
+// is fp16(0.5 · fp16(mean|x|)), ours 0.5 · mean|x| unrounded (core/quant's ternary rule), so an
+// |x| within an fp16 rounding of the threshold may land on the adjacent level: allowed for at
+// most 1 element in 2048; everything else exact to their dequantizer's roundings.
 TEST_P(VidkvOracleCase, ValuesThroughTheCache) {
   SKIP_WITHOUT_ORACLE();
   const auto& c = vidkv_oracle().cases.at(GetParam());
@@ -136,6 +152,7 @@ TEST_P(VidkvOracleCase, ValuesThroughTheCache) {
   auto method = make_method("vidkv", "{variant: code, quantize_text: true, salient_ratio: " + ratio + "}");
   const cache::Plan plan = method->plan(kv, ctx);
   const auto theirs = c.at("value_dequant").f32();
+  int threshold_ties = 0, total = 0;
   for (int h = 0; h < kv.kv_heads; ++h) {
     const auto [k, v] = cache::simulate_head(kv.k_head(0, h), kv.v_head(0, h), kv.tokens, D, plan.for_layer(0));
     for (int t = 0; t < kv.tokens; ++t)
@@ -145,10 +162,17 @@ TEST_P(VidkvOracleCase, ValuesThroughTheCache) {
           ASSERT_EQ(v[i], kv.v_head(0, h)[i]);
           continue;
         }
+        ++total;
         const float ref = theirs[(static_cast<size_t>(h) * tq + t) * D + d];
-        ASSERT_LE(std::fabs(v[i] - ref), half_ulp(ref)) << "head " << h << " token " << t << " channel " << d;
+        if (std::fabs(v[i] - ref) == 1.0f && std::fabs(ref) <= 1.0f && std::fabs(v[i]) <= 1.0f) {
+          ++threshold_ties;
+          continue;
+        }
+        ASSERT_LE(std::fabs(v[i] - ref), half_ulp(ref) + half_ulp(8.0f)) << "head " << h << " token " << t << " channel " << d;
       }
   }
+  std::printf("[vidkv values %s] ternary threshold ties %d of %d\n", GetParam().c_str(), threshold_ties, total);
+  EXPECT_LE(threshold_ties, total / 2048);
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, VidkvOracleCase, ::testing::Values("stp_d64_t261", "vlm_d128_t64"));
