@@ -47,8 +47,9 @@ const std::vector<MethodCase> kCases = {
      (32 * (4 * 32 + 2 * 32) + 64 * (2 * 32 + 2 * 16) + 1024 + 32 * (13 * 32 + 7 * 32) + 64 * (7 * 32 + 7 * 16) + 1024 +
       64 * (4 * 32 + 2 * 32) + 64 * (13 * 32 + 7 * 16) + 32 * 51) / (256.0 * 64 * 2),
      1e-9},
-    // 2 bits + 1 metadata; 8 fp16 pivot tokens a layer and the 32 residual tokens (overlap possible).
-    {"akvq_vl", "akvq_vl", "{bits: 2}", (216 * 3.0 + 40 * 16.0) / 256, 0.5},
+    // 2 bits + 1 metadata; 8 fp16 pivot tokens a layer and 32 fp16 residual tokens (an overlap
+    // of pivots and residual would lower it by 13/256 per token).
+    {"akvq_vl", "akvq_vl", "{bits: 2}", (216 * 3.0 + 40 * 16.0) / 256, 0.1},
     {"token_mixed_easy", "token_mixed", "{bits: [4, 2], budget_bits: 4.0, residual: 0}", 4.0, 0.05},
     {"token_mixed_hard", "token_mixed", "{bits: [8, 4, 2], top_fractions: [0.05], budget_bits: 6.0}", 6.0, 0.05},
     {"windowquant_easy", "windowquant", "{bits: [4, 2], budget_bits: 4.0, residual: 0}", 4.0, 0.2},
