@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "core/results/atomic_replace.h"
+#include "core/results/h5_copy.h"
 #include "core/results/h5_util.h"
 #include "core/results/provenance_io.h"
 #include "core/results/run_group_io.h"
@@ -133,15 +134,11 @@ MergeSummary merge_results(const std::vector<std::string>& inputs, const std::st
         H5::H5File merged = h5::create_file(temp);
         h5::write_provenance(merged, merged_provenance(provenances));
         h5::write_string_list(merged, "merged_from", inputs);
-        const H5::Group runs = h5::create_ordered_group(merged, "runs");
+        H5::Group runs = h5::create_ordered_group(merged, "runs");
         for (const auto& id : order) {
           const Candidate& source = chosen.at(id);
-          const std::string source_path = "runs/" + id;
-          // H5Ocopy copies the group with its attributes, datasets and subgroups as stored.
-          if (H5Ocopy(files[source.input].getId(), source_path.c_str(), runs.getId(), id.c_str(),
-                      H5P_DEFAULT, H5P_DEFAULT) < 0) {
-            throw std::runtime_error("cannot copy run '" + id + "' from '" + inputs[source.input] + "'");
-          }
+          H5::Group copy = runs.createGroup(id);
+          h5::copy_group_contents(files[source.input].openGroup("runs").openGroup(id), copy);
           ++summary.runs;
           if (source.rank == 2) ++summary.complete;
         }

@@ -21,7 +21,8 @@ struct MergeSummary {
 // input; host, cpu_model, gpu_name and git_commit list every distinct value ("; "-joined),
 // git_dirty is set if any input was dirty, created_at is the earliest, and the root
 // attribute `merged_from` lists the inputs. Merging one file into a new one also compacts
-// it (space of replaced runs is not copied).
+// it (space of replaced runs is not copied). Runs are copied attribute by attribute and
+// dataset by dataset (see h5_copy.h for why not H5Ocopy).
 MergeSummary merge_results(const std::vector<std::string>& inputs, const std::string& output);
 
 }  // namespace wq
