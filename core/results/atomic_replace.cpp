@@ -50,6 +50,10 @@ CommitLock::CommitLock(const std::string& path) {
   if (fd_ < 0) fail("cannot open lock file", lock_path);
   while (::flock(fd_, LOCK_EX) != 0) {
     if (errno == EINTR) continue;
+    // Filesystems without flock (some NFS/Lustre mounts): go on unlocked. The lock only
+    // guards against two writers of one file, which a sharded sweep never has; the
+    // rename-based commit stays atomic either way.
+    if (errno == ENOLCK || errno == EOPNOTSUPP || errno == ENOSYS) return;
     const int saved = errno;
     ::close(fd_);
     errno = saved;

@@ -12,6 +12,12 @@ H5::FileAccPropList file_access() {
   // Closing the file object really closes the file even if a handle leaked somewhere:
   // the commit protocol fsyncs and renames right after close.
   access.setFcloseDegree(H5F_CLOSE_STRONG);
+#if H5_VERSION_GE(1, 10, 7)
+  // HDF5's own file lock is not needed (files are never written in place; the temporary
+  // copy is private to its writer) and fails on cluster filesystems without flock (Lustre,
+  // some NFS mounts), where it would make every results file unreadable.
+  H5Pset_file_locking(access.getId(), false, true);
+#endif
   return access;
 }
 
