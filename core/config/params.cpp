@@ -41,6 +41,12 @@ bool Params::has(const std::string& key) const {
   return values[key].IsDefined();
 }
 
+bool Params::has_value(const std::string& key) const {
+  if (!has(key)) return false;
+  const YAML::Node& values = values_;
+  return !values[key].IsNull();
+}
+
 YAML::Node Params::node(const std::string& key) const {
   if (!has(key)) fail(key, "no such parameter");
   const YAML::Node& values = values_;

@@ -20,6 +20,9 @@ class Params {
   Params(YAML::Node values, std::string section, const SourceMap* sources = nullptr);
 
   bool has(const std::string& key) const;
+  // Present and not null: optional parameters whose default is null (e.g. an optional
+  // Path) are always present after validation, so test them with this.
+  bool has_value(const std::string& key) const;
   bool get_bool(const std::string& key) const;
   long long get_int(const std::string& key) const;
   double get_float(const std::string& key) const;

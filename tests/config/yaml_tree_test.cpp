@@ -164,10 +164,13 @@ TEST(ParamsTest, TypedGettersAndErrorsWithOrigins) {
   SourceMap sources;
   sources.set("method.bits", "m.yaml:4");
   const Params params(YAML::Load("{bits: 2, budget: 2.5, packed: true, name: kivi, windows: [4, 8], scales: [0.5, 1],"
-                                 " tasks: [a, b], extra: {k: 1}}"),
+                                 " tasks: [a, b], extra: {k: 1}, calib: ~}"),
                       "method", &sources);
   EXPECT_TRUE(params.has("bits"));
   EXPECT_FALSE(params.has("nope"));
+  EXPECT_TRUE(params.has_value("bits"));
+  EXPECT_FALSE(params.has_value("calib"));
+  EXPECT_TRUE(params.has("calib"));
   EXPECT_EQ(params.get_int("bits"), 2);
   EXPECT_EQ(params.get_float("bits"), 2.0);
   EXPECT_EQ(params.get_float("budget"), 2.5);
