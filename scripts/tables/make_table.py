@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Paper-style table from a results file: one row per run (FP16 first, then by method and
+effective bits), the effective-bits column, then the chosen metrics; the best value of each
+metric column in bold (Markdown **x**, LaTeX \\textbf{x}).
+
+    make_table.py results/quickstart.h5 [--metrics attn_out_rel_err attn_kl] [--format latex]
+
+Metric direction: names ending in err/kl/_ms/bytes are lower-is-better, others higher.
+"""
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import wq_results  # noqa: E402
+
+DEFAULT_METRICS = {
+    "accuracy": ["accuracy"],
+    "kv_fidelity": ["attn_out_rel_err", "attn_kl", "k_rel_err", "v_rel_err"],
+    "search_cost": None,  # every t_search_ms/<N> column
+}
+
+
+def lower_is_better(metric):
+    return metric.endswith(("err", "kl", "_ms", "bytes", "_ms_mean")) or "t_" in metric
+
+
+def choose_metrics(frame, requested):
+    if requested:
+        missing = [m for m in requested if m not in frame.columns]
+        if missing:
+            sys.exit(f"make_table: metric(s) {missing} not in the results; present: "
+                     f"{sorted(c for c in frame.columns if not c.startswith('config.'))}")
+        return requested
+    experiment = frame["experiment"].iloc[0]
+    defaults = DEFAULT_METRICS.get(experiment)
+    if defaults is None:
+        return sorted(c for c in frame.columns if c.startswith("t_search_ms/"))
+    present = [m for m in defaults if m in frame.columns]
+    if not present:
+        sys.exit(f"make_table: the runs of experiment '{experiment}' have none of {defaults}")
+    return present
+
+
+def order_rows(frame):
+    fp16_first = (frame["method"] != "fp16").astype(int)
+    bits = frame["bits_effective"] if "bits_effective" in frame.columns else 0
+    return frame.assign(_fp16=fp16_first, _bits=bits).sort_values(
+        ["_fp16", "method", "_bits"], ascending=[True, True, False])
+
+
+def render(frame, metrics, fmt):
+    columns = ["run", "method"] + (["bits_effective"] if "bits_effective" in frame.columns else []) + metrics
+    best = {}
+    for m in metrics:
+        values = frame[m].dropna()
+        if len(values):
+            best[m] = values.min() if lower_is_better(m) else values.max()
+
+    def cell(row, column):
+        value = row[column]
+        if column in ("run", "method"):
+            return str(value)
+        text = f"{value:.4g}" if isinstance(value, float) else str(value)
+        if column in best and value == best[column]:
+            return f"**{text}**" if fmt == "markdown" else f"\\textbf{{{text}}}"
+        return text
+
+    header = ["run", "method", "eff. bits"][: 2 + ("bits_effective" in frame.columns)] + metrics
+    lines = []
+    if fmt == "markdown":
+        lines.append("| " + " | ".join(header) + " |")
+        lines.append("|" + "|".join("---" for _ in header) + "|")
+        for _, row in frame.iterrows():
+            lines.append("| " + " | ".join(cell(row, c) for c in columns) + " |")
+    else:
+        escape = lambda s: s.replace("_", "\\_").replace("%", "\\%")
+        lines.append("\\begin{tabular}{ll" + "r" * (len(header) - 2) + "}")
+        lines.append("\\toprule")
+        lines.append(" & ".join(escape(h) for h in header) + " \\\\")
+        lines.append("\\midrule")
+        for _, row in frame.iterrows():
+            lines.append(" & ".join(escape(cell(row, c)) if c in ("run", "method") else cell(row, c)
+                                    for c in columns) + " \\\\")
+        lines.append("\\bottomrule")
+        lines.append("\\end{tabular}")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("results")
+    parser.add_argument("--metrics", nargs="*")
+    parser.add_argument("--format", choices=["markdown", "latex"], default="markdown")
+    parser.add_argument("-o", "--output", help="write the table here instead of stdout")
+    args = parser.parse_args()
+    frame = wq_results.runs(args.results, status="complete")
+    if frame.empty:
+        sys.exit(f"make_table: {args.results} has no complete runs")
+    frame = frame.rename(columns={"name": "run"})
+    metrics = choose_metrics(frame, args.metrics)
+    text = render(order_rows(frame), metrics, args.format)
+    if args.output:
+        with open(args.output, "w") as out:
+            out.write(text + "\n")
+    else:
+        print(text)
+
+
+if __name__ == "__main__":
+    main()

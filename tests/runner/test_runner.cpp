@@ -1,0 +1,209 @@
+// The sweep runner: dry runs, failed runs recorded without stopping the sweep, resume after
+// a SIGKILL of a real `wq` process, shard files, and the `wq validate` error report.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "core/results/results_file.h"
+#include "experiments/experiment.h"
+#include "experiments/runner.h"
+#include "runner_test_support.h"
+
+namespace wq {
+namespace {
+
+using testing::make_temp_dir;
+using testing::run_wq;
+using testing::write_file;
+
+// Fails whenever its `fail` parameter is true: a run that throws must not stop the sweep.
+class FlakyExperiment : public Experiment {
+ public:
+  explicit FlakyExperiment(bool fail) : fail_(fail) {}
+  void run(RunContext& ctx) override {
+    if (fail_) throw std::runtime_error("planned failure");
+    ctx.record.metrics["answer"] = 42;
+  }
+
+ private:
+  bool fail_;
+};
+
+const Registration<Experiment> flaky_registration{{
+    "test_flaky",
+    "test-only experiment that fails on demand",
+    {{"fail", ParamType::Bool, "false", "throw from run()"}},
+    [](const Params& p) { return std::make_unique<FlakyExperiment>(p.get_bool("fail")); },
+}};
+
+constexpr const char* kSweepOfFour = R"(name: resume_test
+seed: 3
+experiment: {kind: kv_fidelity, samples: 6, layers: 2, frames: 8, tokens_per_frame: 16}
+method: {name: uniform, bits: 2}
+sweep:
+  grid:
+    method.bits: [2, 3, 4, 8]
+)";
+
+TEST(Runner, FailedRunIsRecordedAndSweepContinues) {
+  const std::string dir = make_temp_dir("runner-fail");
+  write_file(dir + "/flaky.yaml", R"(name: flaky
+experiment: {kind: test_flaky}
+sweep:
+  grid:
+    experiment.fail: [false, true, false]
+)");
+  RunnerOptions options;
+  options.output = dir + "/flaky.h5";
+  const SweepOutcome outcome = run_sweep(dir + "/flaky.yaml", options);
+  EXPECT_EQ(outcome.complete, 2u);
+  EXPECT_EQ(outcome.failed, 1u);
+  const auto runs = ResultsFile::open_existing(options.output).read_runs();
+  ASSERT_EQ(runs.size(), 3u);
+  int failed = 0;
+  for (const auto& run : runs) {
+    if (run.status == RunStatus::Failed) {
+      ++failed;
+      EXPECT_NE(run.error.find("planned failure"), std::string::npos);
+    } else {
+      EXPECT_EQ(run.status, RunStatus::Complete);
+      EXPECT_EQ(run.metrics.at("answer"), 42);
+    }
+  }
+  EXPECT_EQ(failed, 1);
+}
+
+TEST(Runner, RefusesExistingFileWithoutResume) {
+  const std::string dir = make_temp_dir("runner-exists");
+  write_file(dir + "/flaky.yaml", "name: once\nexperiment: {kind: test_flaky}\n");
+  RunnerOptions options;
+  options.output = dir + "/once.h5";
+  run_sweep(dir + "/flaky.yaml", options);
+  EXPECT_THROW(run_sweep(dir + "/flaky.yaml", options), std::runtime_error);
+  options.resume = true;
+  const SweepOutcome again = run_sweep(dir + "/flaky.yaml", options);
+  EXPECT_EQ(again.skipped, 1u);
+  EXPECT_EQ(again.complete, 0u);
+}
+
+TEST(Runner, ShardsWriteSeparateFilesCoveringTheSweep) {
+  const std::string dir = make_temp_dir("runner-shard");
+  write_file(dir + "/s.yaml", R"(name: sharded
+experiment: {kind: test_flaky}
+sweep:
+  variants:
+    - {name: a, set: {seed: 1}}
+    - {name: b, set: {seed: 2}}
+    - {name: c, set: {seed: 3}}
+)");
+  std::set<std::string> names;
+  for (size_t shard = 0; shard < 2; ++shard) {
+    RunnerOptions options;
+    options.output = dir + "/s.h5";
+    options.shard = Shard{shard, 2};
+    const SweepOutcome outcome = run_sweep(dir + "/s.yaml", options);
+    EXPECT_EQ(outcome.output, dir + "/s.shard-" + std::to_string(shard) + "-of-2.h5");
+    for (const auto& run : ResultsFile::open_existing(outcome.output).read_runs()) names.insert(run.name);
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"a", "b", "c"}));
+}
+
+// SIGKILL a real `wq run` at a random moment after its first completed run, then resume:
+// every run ends complete exactly once and runs finished before the kill are not redone.
+TEST(Runner, ResumeAfterSigkillCompletesEveryRunOnce) {
+  const std::string dir = make_temp_dir("runner-kill");
+  write_file(dir + "/sweep.yaml", kSweepOfFour);
+  const std::string output = dir + "/sweep.h5";
+  std::mt19937 random(7);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (chdir(dir.c_str()) != 0) _exit(127);
+    const std::string binary = testing::wq_binary();
+    freopen("/dev/null", "w", stderr);
+    execl(binary.c_str(), binary.c_str(), "run", "sweep.yaml", "--out", output.c_str(), (char*)nullptr);
+    _exit(127);
+  }
+  std::map<std::string, std::string> finished_before_kill;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (!std::filesystem::exists(output)) continue;
+    const auto statuses = ResultsFile::open_existing(output).run_statuses();
+    size_t complete = 0;
+    for (const auto& [id, status] : statuses) complete += status == RunStatus::Complete;
+    if (complete >= 1) break;
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(random() % 200));
+  kill(child, SIGKILL);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the sweep finished before it could be killed; make it longer";
+  for (const auto& run : ResultsFile::open_existing(output).read_runs(ReadDepth::Summary))
+    if (run.status == RunStatus::Complete) finished_before_kill[run.run_id] = run.finished_at + run.started_at;
+  ASSERT_GE(finished_before_kill.size(), 1u);
+  ASSERT_LT(finished_before_kill.size(), 4u);
+
+  const auto resumed = run_wq("run sweep.yaml --resume --out '" + output + "'", dir);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.stderr_text;
+  const auto runs = ResultsFile::open_existing(output).read_runs(ReadDepth::Summary);
+  ASSERT_EQ(runs.size(), 4u);
+  std::set<std::string> ids;
+  for (const auto& run : runs) {
+    EXPECT_EQ(run.status, RunStatus::Complete) << run.name;
+    ids.insert(run.run_id);
+    const auto before = finished_before_kill.find(run.run_id);
+    if (before != finished_before_kill.end())
+      EXPECT_EQ(before->second, run.finished_at + run.started_at) << "run redone: " << run.name;
+  }
+  EXPECT_EQ(ids.size(), 4u);
+}
+
+TEST(Cli, ValidateReportsEveryErrorWithFileAndLine) {
+  const std::string dir = make_temp_dir("cli-validate");
+  write_file(dir + "/bad.yaml", R"(name: bad
+experiment: {kind: kv_fidelity, samples: two}
+method:
+  name: uniform
+  bitz: 2
+dataset: {name: mvbench, root: /nonexistent/mvbench}
+)");
+  const auto result = run_wq("validate bad.yaml", dir);
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_NE(result.stderr_text.find("bad.yaml:2"), std::string::npos) << result.stderr_text;
+  EXPECT_NE(result.stderr_text.find("samples"), std::string::npos) << result.stderr_text;
+  EXPECT_NE(result.stderr_text.find("bad.yaml:5"), std::string::npos) << result.stderr_text;
+  EXPECT_NE(result.stderr_text.find("did you mean 'bits'"), std::string::npos) << result.stderr_text;
+  EXPECT_NE(result.stderr_text.find("bad.yaml:6"), std::string::npos) << result.stderr_text;
+  EXPECT_NE(result.stderr_text.find("/nonexistent/mvbench"), std::string::npos) << result.stderr_text;
+  EXPECT_NE(result.stderr_text.find("3 error(s); nothing was run"), std::string::npos) << result.stderr_text;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/results"));
+}
+
+TEST(Cli, DryRunPrintsExpandedRunsAndWritesNothing) {
+  const std::string dir = make_temp_dir("cli-dry");
+  write_file(dir + "/sweep.yaml", kSweepOfFour);
+  const auto result = run_wq("run sweep.yaml --dry-run", dir);
+  ASSERT_EQ(result.exit_code, 0) << result.stderr_text;
+  EXPECT_NE(result.stdout_text.find("4 run(s)"), std::string::npos) << result.stdout_text;
+  EXPECT_NE(result.stdout_text.find("method.bits=8"), std::string::npos) << result.stdout_text;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/results"));
+}
+
+TEST(Cli, ListShowsMethodsWithParameters) {
+  const auto result = run_wq("list methods", make_temp_dir("cli-list"));
+  ASSERT_EQ(result.exit_code, 0) << result.stderr_text;
+  for (const char* method : {"fp16", "uniform", "kivi", "token_mixed", "vidkv", "akvq_vl", "windowquant"})
+    EXPECT_NE(result.stdout_text.find(std::string("name: ") + method), std::string::npos) << method;
+  EXPECT_NE(result.stdout_text.find("group_size"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace wq
