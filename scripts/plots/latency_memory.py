@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""Latency and memory against video length: timing metrics (left) and KV bytes (right)
+against the runs' experiment.frames, one line per method variant (PNG and PDF).
+
+    latency_memory.py results/efficiency.h5 -o figures/ [--latency t_search_ms_mean t_quant_ms_mean]
+
+Works on any results file whose complete runs have an experiment.frames config key with at
+least two values and the timing metrics (default: t_search_ms_mean and t_quant_ms_mean, as
+kv_fidelity writes them); the memory panel needs kv_bytes and is left out without it.
+"""
+import argparse
+import os
+import re
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import wq_results  # noqa: E402
+
+FRAMES = "config.experiment.frames"
+
+
+def variant(name):
+    """Run name without its frames axis: the runs of one line differ only in frames."""
+    return re.sub(r"/?experiment\.frames=[^/]*", "", name).strip("/") or name
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("results")
+    parser.add_argument("-o", "--out-dir", default="figures")
+    parser.add_argument("--latency", nargs="+", default=["t_search_ms_mean", "t_quant_ms_mean"],
+                        help="timing metrics to add up into the latency panel")
+    args = parser.parse_args()
+
+    frame = wq_results.runs(args.results, status="complete")
+    if frame.empty:
+        sys.exit(f"latency_memory: {args.results} has no complete runs")
+    if FRAMES not in frame.columns or frame[FRAMES].nunique() < 2:
+        sys.exit(f"latency_memory: {args.results} needs runs at two or more experiment.frames values "
+                 "(e.g. configs/paper/efficiency.yaml); it has "
+                 f"{sorted(frame[FRAMES].unique()) if FRAMES in frame.columns else 'no frames key'}")
+    missing = [m for m in args.latency if m not in frame.columns]
+    if missing:
+        sys.exit(f"latency_memory: {args.results} lacks timing metric(s) {missing}; present: "
+                 f"{sorted(c for c in frame.columns if not c.startswith('config.') and c != 'run_id')}")
+    has_bytes = "kv_bytes" in frame.columns
+
+    frame = frame.assign(_variant=frame["name"].map(variant), _latency=frame[args.latency].sum(axis=1))
+    fig, axes = plt.subplots(1, 2 if has_bytes else 1, figsize=(11 if has_bytes else 6.4, 4.4), squeeze=False)
+    for name, group in sorted(frame.groupby("_variant"), key=lambda item: item[0]):
+        group = group.sort_values(FRAMES)
+        axes[0][0].plot(group[FRAMES], group["_latency"], marker="o", label=name)
+        if has_bytes:
+            axes[0][1].plot(group[FRAMES], group["kv_bytes"] / 2**20, marker="o", label=name)
+    axes[0][0].set_ylabel(" + ".join(args.latency) + " (ms)")
+    axes[0][0].set_yscale("log")
+    if has_bytes:
+        axes[0][1].set_ylabel("KV cache (MiB)")
+    for ax in axes[0]:
+        ax.set_xlabel("frames")
+        ax.grid(True, alpha=0.3)
+    axes[0][-1].legend(fontsize=7)
+    fig.suptitle(os.path.basename(args.results))
+    fig.tight_layout()
+    os.makedirs(args.out_dir, exist_ok=True)
+    stem = os.path.join(args.out_dir, os.path.splitext(os.path.basename(args.results))[0] + "_latency_memory")
+    for ext in ("png", "pdf"):
+        fig.savefig(f"{stem}.{ext}", dpi=150)
+    print(f"{stem}.png")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""Search-cost plot: time to decide bit-widths against the number of visual tokens, log-log,
+one line per run (method variant), from search_cost runs (PNG and PDF).
+
+    search_cost.py results/search_cost.h5 -o figures/
+
+Reads each run's t_search_ms/<tokens> metrics (the median of the timed plan() calls).
+"""
+import argparse
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import wq_results  # noqa: E402
+
+PREFIX = "t_search_ms/"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("results")
+    parser.add_argument("-o", "--out-dir", default="figures")
+    args = parser.parse_args()
+
+    frame = wq_results.runs(args.results, status="complete", config=False)
+    if frame.empty:
+        sys.exit(f"search_cost: {args.results} has no complete runs")
+    columns = sorted((c for c in frame.columns if c.startswith(PREFIX)), key=lambda c: int(c[len(PREFIX):]))
+    if not columns:
+        kinds = sorted(set(frame["experiment"]))
+        sys.exit(f"search_cost: {args.results} has no {PREFIX}<tokens> metrics (experiment(s) {kinds}); "
+                 "it needs runs of the search_cost experiment (configs/paper/search_cost.yaml)")
+    tokens = [int(c[len(PREFIX):]) for c in columns]
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    for _, run in frame.sort_values("name").iterrows():
+        points = [(t, run[c]) for t, c in zip(tokens, columns) if run[c] == run[c]]  # skip NaN
+        ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=run["name"])
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("visual tokens")
+    ax.set_ylabel("bit-width search time (ms, median)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(os.path.basename(args.results))
+    fig.tight_layout()
+    os.makedirs(args.out_dir, exist_ok=True)
+    stem = os.path.join(args.out_dir, os.path.splitext(os.path.basename(args.results))[0] + "_search_cost")
+    for ext in ("png", "pdf"):
+        fig.savefig(f"{stem}.{ext}", dpi=150)
+    print(f"{stem}.png")
+
+
+if __name__ == "__main__":
+    main()
