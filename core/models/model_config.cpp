@@ -123,8 +123,9 @@ SiglipVisionConfig parse_siglip(const Reader& r) {
   c.patch_size = r.integer("patch_size", 16);
   c.layer_norm_eps = r.number("layer_norm_eps", 1e-6);
   c.hidden_act = r.string("hidden_act", "gelu_pytorch_tanh");
-  if (c.patch_size <= 0 || c.image_size % c.patch_size != 0)
-    r.fail("image_size", "is not a multiple of patch_size");
+  // 384 px / 14 px leaves 6 px unused: the stride-14 convolution floors to 27 patches.
+  if (c.patch_size <= 0 || c.image_size < c.patch_size)
+    r.fail("image_size", "is smaller than patch_size");
   if (c.num_attention_heads <= 0 || c.hidden_size % c.num_attention_heads != 0)
     r.fail("num_attention_heads", "does not divide hidden_size");
   return c;

@@ -73,13 +73,21 @@ at::Tensor preprocess_video(const at::Tensor& frames, const VideoProcessorConfig
               frames.sizes(), " ", frames.scalar_type());
   at::Tensor x = frames.permute({0, 3, 1, 2}).to(at::kFloat);
   if (c.do_resize && (x.size(2) != c.height || x.size(3) != c.width)) {
-    x = F::interpolate(x, F::InterpolateFuncOptions()
-                              .size(std::vector<std::int64_t>{c.height, c.width})
-                              .mode(c.resample == 3 ? torch::kBicubic : torch::kBilinear)
-                              .align_corners(false)
-                              .antialias(true));
-    // Bicubic overshoots; the processor stores uint8 levels in between.
-    x = x.clamp(0, 255).round();
+    // torchvision resizes uint8 frames with PyTorch's separable uint8 kernel: a horizontal
+    // pass stored as uint8 (clamped, rounded), then a vertical pass. Bicubic overshoot is
+    // therefore clipped between the passes; one 2-D float resize would not clip it and
+    // differs by up to ~10 levels on noisy frames. Reproduce the two passes.
+    auto pass = [&](std::int64_t h, std::int64_t w) {
+      auto options = F::InterpolateFuncOptions()
+                         .size(std::vector<std::int64_t>{h, w})
+                         .align_corners(false)
+                         .antialias(true);
+      if (c.resample == 3) options.mode(torch::kBicubic);
+      else options.mode(torch::kBilinear);
+      x = F::interpolate(x, options).clamp(0, 255).round();
+    };
+    if (x.size(3) != c.width) pass(x.size(2), c.width);
+    if (x.size(2) != c.height) pass(c.height, c.width);
   }
   if (c.do_rescale) x = x * c.rescale_factor;
   if (c.do_normalize) {

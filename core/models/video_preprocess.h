@@ -29,8 +29,8 @@ VideoProcessorConfig parse_video_processor_config(std::string_view json_text, co
 VideoProcessorConfig load_video_processor_config(const std::string& folder);
 
 // frames: [frames, height, width, 3] uint8 RGB -> [frames, 3, cfg.height, cfg.width] fp32.
-// Resizing is antialiased (torchvision's default), done in float and rounded back to uint8
-// levels before rescaling, as torchvision does for uint8 bicubic input.
+// Resizing is antialiased (torchvision's default) and separable like PyTorch's uint8 kernel:
+// horizontal pass, clamp + round to uint8 levels, vertical pass, clamp + round.
 at::Tensor preprocess_video(const at::Tensor& frames, const VideoProcessorConfig& config);
 
 }  // namespace wq::models
