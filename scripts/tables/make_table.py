@@ -35,7 +35,9 @@ def choose_metrics(frame, requested):
     experiment = frame["experiment"].iloc[0]
     defaults = DEFAULT_METRICS.get(experiment)
     if defaults is None:
-        return sorted(c for c in frame.columns if c.startswith("t_search_ms/"))
+        # Numeric order of the token counts (1024 before 4096 before 16384).
+        return sorted((c for c in frame.columns if c.startswith("t_search_ms/")),
+                      key=lambda c: int(c.split("/")[1]) if c.split("/")[1].isdigit() else 0)
     present = [m for m in defaults if m in frame.columns]
     if not present:
         sys.exit(f"make_table: the runs of experiment '{experiment}' have none of {defaults}")
