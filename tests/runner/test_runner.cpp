@@ -160,8 +160,9 @@ TEST(Runner, ResumeAfterSigkillCompletesEveryRunOnce) {
     EXPECT_EQ(run.status, RunStatus::Complete) << run.name;
     ids.insert(run.run_id);
     const auto before = finished_before_kill.find(run.run_id);
-    if (before != finished_before_kill.end())
+    if (before != finished_before_kill.end()) {
       EXPECT_EQ(before->second, run.finished_at + run.started_at) << "run redone: " << run.name;
+    }
   }
   EXPECT_EQ(ids.size(), 4u);
 }
