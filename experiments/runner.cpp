@@ -105,7 +105,10 @@ SweepOutcome run_sweep(const std::string& config_path, const RunnerOptions& opti
                              "or --out PATH to write elsewhere");
   if (!std::filesystem::path(outcome.output).parent_path().empty())
     std::filesystem::create_directories(std::filesystem::path(outcome.output).parent_path());
-  const int64_t seed = sweep.config["seed"] ? sweep.config["seed"].as<int64_t>() : 0;
+  // Seeds are validated per run; provenance records the first run's.
+  const int64_t seed = !sweep.runs.empty() && sweep.runs.front().config["seed"]
+                           ? sweep.runs.front().config["seed"].as<int64_t>()
+                           : 0;
   Provenance provenance = collect_provenance(options.argv, seed, sweep.name);
   provenance.sweep_fingerprint = sweep_fingerprint(run_ids(sweep.runs));
   provenance.extra["config_file"] = config_path;

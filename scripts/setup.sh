@@ -4,6 +4,7 @@
 #   WQ_BUILD_DIR   build folder (default: build)
 #   WQ_CUDA        AUTO|ON|OFF (default AUTO: CUDA kernels when nvcc is found)
 #   WQ_NO_APT=1    never call apt-get (report what is missing instead)
+#   WQ_EXTRA_PACKAGES  further apt packages to install (space-separated)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
@@ -13,7 +14,10 @@ packages=(build-essential cmake ninja-build pkg-config git
   libyaml-cpp-dev libhdf5-dev libcli11-dev nlohmann-json3-dev libpcre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg
-  python3-h5py python3-pandas python3-matplotlib python3-yaml)
+  python3-h5py python3-pandas python3-matplotlib)
+# Packages only some entry points need (test.sh adds Slurm for the scale-out tests).
+read -r -a extra_packages <<<"${WQ_EXTRA_PACKAGES:-}"
+packages+=("${extra_packages[@]}")
 
 # LibTorch: an installed PyTorch's (GPU boxes) or Debian/Ubuntu's libtorch-dev (CPU).
 torch_prefix=""

@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf '\033[1m[test]\033[0m %s\n' "$*" >&2; }
-./scripts/setup.sh
+# slurm-wlm + munge: the scale-out test runs a real Slurm array on localhost.
+WQ_EXTRA_PACKAGES="slurm-wlm munge ${WQ_EXTRA_PACKAGES:-}" ./scripts/setup.sh
 build_dir="${WQ_BUILD_DIR:-build}"
 if [[ -x scripts/fetch_test_assets.sh ]]; then
   say "fetching test assets"
