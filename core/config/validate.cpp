@@ -136,6 +136,8 @@ void check_value(YAML::Node node, const ParamSpec& spec, const std::string& key,
       return;
     case ParamType::Path: {
       if (!check_scalar(node, spec, ParamType::Path, key, check)) return;
+      // An empty path is "not given" (optional paths default to ""), not a missing file.
+      if (node.Scalar().empty()) return;
       const std::string resolved = resolve_config_path(node.Scalar(), check.context.base_dir);
       if (resolved.empty()) {
         check.error(key, "path '" + node.Scalar() + "' does not exist",

@@ -57,8 +57,8 @@ TEST(Runner, FailedRunIsRecordedAndSweepContinues) {
   write_file(dir + "/flaky.yaml", R"(name: flaky
 experiment: {kind: test_flaky}
 sweep:
-  grid:
-    experiment.fail: [false, true, false]
+  zip:
+    - {experiment.fail: [false, true, false], seed: [1, 2, 3]}
 )");
   RunnerOptions options;
   options.output = dir + "/flaky.h5";
