@@ -6,7 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf '\033[1m[test]\033[0m %s\n' "$*" >&2; }
 # slurm-wlm + munge: the scale-out test runs a real Slurm array on localhost.
-WQ_EXTRA_PACKAGES="slurm-wlm munge ${WQ_EXTRA_PACKAGES:-}" ./scripts/setup.sh
+# clang + its runtime (libFuzzer): scripts/fuzz.sh. Debian 12 names it libclang-rt-14-dev.
+test_packages="slurm-wlm munge clang"
+for runtime in libclang-rt-14-dev libclang-rt-dev; do
+  if apt-cache show "$runtime" >/dev/null 2>&1; then test_packages+=" $runtime"; break; fi
+done
+WQ_EXTRA_PACKAGES="$test_packages ${WQ_EXTRA_PACKAGES:-}" ./scripts/setup.sh
 build_dir="${WQ_BUILD_DIR:-build}"
 if [[ -x scripts/fetch_test_assets.sh ]]; then
   say "fetching test assets"
