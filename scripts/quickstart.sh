@@ -8,7 +8,8 @@ say() { printf '\033[1m[quickstart]\033[0m %s\n' "$*" >&2; }
 ./scripts/setup.sh
 build_dir="${WQ_BUILD_DIR:-build}"
 config="${1:-configs/quickstart.yaml}"; shift || true
-output="$("$build_dir/wq" run "$config" "$@" --print-output)"
+# --resume: a second quickstart (or one after an interruption) reuses finished runs.
+output="$("$build_dir/wq" run "$config" "$@" --resume --print-output)"
 say "results: $output"
 "$build_dir/wq" show "$output"
 source scripts/find_python.sh
