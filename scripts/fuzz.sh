@@ -21,7 +21,7 @@ while [[ $# -gt 0 ]]; do
     *) targets+=("$1"); shift ;;
   esac
 done
-if [[ ${#targets[@]} -eq 0 ]]; then targets=(config_fuzzer); fi
+if [[ ${#targets[@]} -eq 0 ]]; then targets=(config_fuzzer safetensors_fuzzer); fi
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="$root/build-fuzz"
