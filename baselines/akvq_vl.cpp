@@ -11,8 +11,8 @@
 // Per-token groups let salient tokens be cut out of the segments without reordering.
 #include <algorithm>
 
-#include "baselines/kv_method.h"
-#include "baselines/method_common.h"
+#include "core/method/kv_method.h"
+#include "core/method/method_common.h"
 #include "core/windowquant/allocation.h"
 
 namespace wq::methods {

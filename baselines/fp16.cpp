@@ -1,6 +1,6 @@
 // fp16: no compression. Every token stays full precision; the reference for accuracy and
 // speed (methods.md "fp16").
-#include "baselines/kv_method.h"
+#include "core/method/kv_method.h"
 
 namespace wq::methods {
 namespace {

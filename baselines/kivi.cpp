@@ -6,8 +6,8 @@
 // keys and the last min(n, R) values stay fp16.
 #include <stdexcept>
 
-#include "baselines/kv_method.h"
-#include "baselines/method_common.h"
+#include "core/method/kv_method.h"
+#include "core/method/method_common.h"
 
 namespace wq::methods {
 namespace {

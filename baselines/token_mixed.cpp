@@ -6,8 +6,8 @@
 // and zero-point (docs/packing.md token-interleaved layout).
 #include <algorithm>
 
-#include "baselines/kv_method.h"
-#include "baselines/method_common.h"
+#include "core/method/kv_method.h"
+#include "core/method/method_common.h"
 #include "core/windowquant/allocation.h"
 
 namespace wq::methods {

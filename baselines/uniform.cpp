@@ -1,8 +1,8 @@
 // uniform: every visual token at one bit-width (the INT8/INT4/INT2 rows of the tables).
 // Keys and values each per-token or per-channel with their own group size; context text and
 // the last `residual` context tokens stay full precision (protocol.md step 5).
-#include "baselines/kv_method.h"
-#include "baselines/method_common.h"
+#include "core/method/kv_method.h"
+#include "core/method/method_common.h"
 
 namespace wq::methods {
 namespace {

@@ -15,8 +15,8 @@
 #include <numeric>
 #include <stdexcept>
 
-#include "baselines/kv_method.h"
-#include "baselines/method_common.h"
+#include "core/method/kv_method.h"
+#include "core/method/method_common.h"
 #include "core/quant/half.h"
 
 namespace wq::methods {

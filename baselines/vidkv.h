@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "baselines/context_description.h"
+#include "core/method/context_description.h"
 #include "core/cache/kv_cache.h"
 
 namespace wq::methods::vidkv {

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "baselines/kv_method.h"
+#include "core/method/kv_method.h"
 #include "core/cache/kv_bits.h"
 #include "core/cache/reference_attention.h"
 #include "experiments/experiment.h"

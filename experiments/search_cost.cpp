@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include "baselines/kv_method.h"
+#include "core/method/kv_method.h"
 #include "experiments/experiment.h"
 #include "experiments/synthetic_kv_params.h"
 

@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "baselines/context_description.h"
+#include "core/method/context_description.h"
 #include "core/cache/kv_cache.h"
 
 namespace wq {

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "baselines/method_common.h"
+#include "core/method/method_common.h"
 
 namespace wq::windowquant {
 namespace {

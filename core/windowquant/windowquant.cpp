@@ -7,8 +7,8 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "baselines/kv_method.h"
-#include "baselines/method_common.h"
+#include "core/method/kv_method.h"
+#include "core/method/method_common.h"
 #include "core/windowquant/allocation.h"
 #include "core/windowquant/reorder.h"
 #include "core/windowquant/similarity.h"

@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "baselines/context_description.h"
+#include "core/method/context_description.h"
 
 namespace wq::windowquant {
 

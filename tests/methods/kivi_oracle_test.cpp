@@ -4,7 +4,7 @@
 // the prefill residual rule token for token.
 #include <gtest/gtest.h>
 
-#include "baselines/kv_method.h"
+#include "core/method/kv_method.h"
 #include "core/quant/quantize.h"
 #include "tests/methods/oracle_fixture.h"
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "baselines/kv_method.h"
+#include "core/method/kv_method.h"
 #include "core/cache/kv_bits.h"
 #include "tests/methods/synthetic.h"
 

@@ -9,7 +9,7 @@
 #include <random>
 #include <vector>
 
-#include "baselines/context_description.h"
+#include "core/method/context_description.h"
 #include "core/cache/kv_cache.h"
 #include "core/cache/reference_attention.h"
 

@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <numeric>
 
-#include "baselines/kv_method.h"
+#include "core/method/kv_method.h"
 #include "baselines/vidkv.h"
 #include "core/quant/quantize.h"
 #include "tests/methods/oracle_fixture.h"

@@ -6,8 +6,8 @@
 #include <map>
 #include <set>
 
-#include "baselines/kv_method.h"
-#include "baselines/method_common.h"
+#include "core/method/kv_method.h"
+#include "core/method/method_common.h"
 #include "core/cache/kv_bits.h"
 #include "core/windowquant/allocation.h"
 #include "core/windowquant/similarity.h"

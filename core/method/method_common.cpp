@@ -1,5 +1,5 @@
 // Shared method building blocks (see method_common.h).
-#include "baselines/method_common.h"
+#include "core/method/method_common.h"
 
 #include <cmath>
 #include <sstream>

@@ -15,7 +15,7 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "baselines/context_description.h"
+#include "core/method/context_description.h"
 #include "core/cache/kv_cache.h"
 #include "core/cache/plan.h"
 #include "core/config/params.h"

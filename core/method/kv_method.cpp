@@ -1,6 +1,6 @@
 // Method construction from YAML (defaults, unknown keys, bounds) and the compress() entry
 // point. Also registers the method registry as the schema of the `method:` config section.
-#include "baselines/kv_method.h"
+#include "core/method/kv_method.h"
 
 #include <algorithm>
 #include <set>

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "baselines/context_description.h"
+#include "core/method/context_description.h"
 #include "core/cache/kv_cache.h"
 #include "core/cache/plan.h"
 #include "core/config/params.h"

@@ -1,5 +1,5 @@
 // Consistency checks of a ContextDescription against the cache it describes.
-#include "baselines/context_description.h"
+#include "core/method/context_description.h"
 
 #include <stdexcept>
 #include <string>
