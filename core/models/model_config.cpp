@@ -170,6 +170,14 @@ Qwen2VLConfig parse_qwen2_vl(const Reader& r, bool is_2_5) {
     Reader rs = r.sub("rope_scaling");
     c.text.mrope_section = rs.int_list("mrope_section");
   }
+  // transformers' Qwen2VLRotaryEmbedding falls back to [16, 24, 24] (head_dim 128).
+  if (c.text.mrope_section.empty()) c.text.mrope_section = {16, 24, 24};
+  std::int64_t rotary_half = 0;
+  for (auto s : c.text.mrope_section) rotary_half += s;
+  if (rotary_half * 2 != c.text.head_dim)
+    r.fail("mrope_section", "does not sum to head_dim / 2 = " + std::to_string(c.text.head_dim / 2));
+  // transformers 5 ties at the top level; older saves put the flag in text_config.
+  c.text.tie_word_embeddings = r.boolean("tie_word_embeddings", false) || c.text.tie_word_embeddings;
   const Reader v = r.sub("vision_config");
   auto& vc = c.vision;
   vc.depth = v.integer("depth", 32);
@@ -187,6 +195,8 @@ Qwen2VLConfig parse_qwen2_vl(const Reader& r, bool is_2_5) {
   vc.fullatt_block_indexes = v.int_list("fullatt_block_indexes");
   vc.tokens_per_second = v.number("tokens_per_second", r.number("tokens_per_second", is_2_5 ? 2 : 0));
   vc.hidden_act = v.string("hidden_act", is_2_5 ? "silu" : "quick_gelu");
+  if (const auto* rope = v.find("rope_parameters"); rope && rope->is_object())
+    vc.rope_theta = Reader{*rope, v.file, v.where + "rope_parameters."}.number("rope_theta", vc.rope_theta);
   c.image_token_id = r.integer("image_token_id", c.image_token_id);
   c.video_token_id = r.integer("video_token_id", c.video_token_id);
   c.vision_start_token_id = r.integer("vision_start_token_id", c.vision_start_token_id);

@@ -76,10 +76,13 @@ struct Qwen2VLVisionConfig {
   std::vector<std::int64_t> fullatt_block_indexes;
   double tokens_per_second = 0;  // Qwen2.5-VL temporal M-RoPE scale
   std::string hidden_act;
+  double rope_theta = 10000.0;  // the ViT's 2-D rotary base (rope_parameters.rope_theta)
 };
 
 struct Qwen2VLConfig {
   bool is_2_5 = false;  // qwen2_5_vl
+  // text.mrope_section is always set (transformers' default [16, 24, 24] when the file has
+  // none) and sums to head_dim / 2; text.tie_word_embeddings also reads the top-level flag.
   Qwen2Config text;
   Qwen2VLVisionConfig vision;
   std::int64_t image_token_id = 151655;

@@ -21,13 +21,6 @@ struct Qwen2Weights {
   at::Tensor inv_freq;  // [head_dim / 2] fp32 on the model's device
 };
 
-namespace {
-
-namespace F = torch::nn::functional;
-
-// Queries per attention chunk: bounds the [heads, chunk, keys] score matrix for long videos.
-constexpr std::int64_t kQueryChunk = 1024;
-
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
   const auto in_dtype = x.scalar_type();
   at::Tensor h = x.to(at::kFloat);
@@ -40,11 +33,35 @@ at::Tensor rotate_half(const at::Tensor& x) {
   return torch::cat({-x.slice(-1, half), x.slice(-1, 0, half)}, -1);
 }
 
+namespace {
+
+namespace F = torch::nn::functional;
+
+// Queries per attention chunk: bounds the [heads, chunk, keys] score matrix for long videos.
+constexpr std::int64_t kQueryChunk = 1024;
+
 at::Tensor make_inv_freq(const Qwen2Config& c, const at::Device& device) {
   // Same expression as transformers' default rope init, in fp32.
   auto exponent = torch::arange(0, c.head_dim, 2, torch::kLong).to(at::kFloat) /
                   static_cast<double>(c.head_dim);
   return (1.0 / torch::pow(c.rope_theta, exponent)).to(device);
+}
+
+// Rotary angles [batch, tokens, head_dim / 2] in fp32 (as transformers computes them).
+// Multimodal positions [3, batch, tokens] give each frequency the row of its M-RoPE section:
+// the first sections[0] frequencies follow the temporal row, the next sections[1] the height
+// row, then width (transformers' recomposition_frequencies, row i % 3 for section i).
+at::Tensor rotary_angles(const at::Tensor& positions, const at::Tensor& inv_freq,
+                         const std::vector<std::int64_t>& sections) {
+  at::Tensor freqs = positions.to(inv_freq.device(), at::kFloat).unsqueeze(-1) * inv_freq;
+  if (positions.dim() == 2) return freqs;
+  std::vector<at::Tensor> parts;
+  std::int64_t start = 0;
+  for (std::size_t i = 0; i < sections.size(); ++i) {
+    parts.push_back(freqs[static_cast<std::int64_t>(i % 3)].slice(-1, start, start + sections[i]));
+    start += sections[i];
+  }
+  return torch::cat(parts, -1);
 }
 
 // Named `dense` rather than `linear`: argument-dependent lookup would also find at::linear.
@@ -189,8 +206,15 @@ ForwardResult Qwen2Decoder::forward(const at::Tensor& embeds, const KVLayers* pa
   const auto dt = dtype();
   at::Tensor x = embeds.to(device(), dt);
 
+  const bool multimodal = positions.dim() == 3;
+  TORCH_CHECK((positions.dim() == 2 || (multimodal && positions.size(0) == 3)) &&
+                  positions.size(-2) == B && positions.size(-1) == T,
+              "Qwen2Decoder::forward: positions must be [", B, ", ", T, "] or [3, ", B, ", ", T,
+              "], got ", positions.sizes());
+  TORCH_CHECK(!multimodal || !config_.mrope_section.empty(),
+              "Qwen2Decoder::forward: [3, batch, tokens] positions need a config with mrope_section");
   // Rotary tables [B, 1, T, D], computed in fp32 and cast (as transformers does).
-  at::Tensor freqs = positions.to(device(), at::kFloat).unsqueeze(-1) * weights_->inv_freq;
+  at::Tensor freqs = rotary_angles(positions, weights_->inv_freq, config_.mrope_section);
   at::Tensor emb = torch::cat({freqs, freqs}, -1);
   const at::Tensor cos = emb.cos().to(dt).unsqueeze(1), sin = emb.sin().to(dt).unsqueeze(1);
 

@@ -64,7 +64,10 @@ class Qwen2Decoder {
   // itself causally. Returns the span's own K,V; the caller decides what to keep.
   ForwardResult forward(const at::Tensor& embeds, const KVLayers* past,
                         std::int64_t start_position, bool capture_queries = false) const;
-  // Same with explicit positions: [batch, tokens] int64.
+  // Same with explicit positions: [batch, tokens] int64, or, when config().mrope_section is
+  // set (Qwen2-VL family), [3, batch, tokens]: the temporal/height/width rows of multimodal
+  // RoPE (get_rope_index). Each rotary frequency then takes the row of its section; three
+  // equal rows give plain RoPE.
   ForwardResult forward(const at::Tensor& embeds, const KVLayers* past,
                         const at::Tensor& positions, bool capture_queries = false) const;
 
@@ -94,5 +97,11 @@ class Qwen2Decoder {
 
 // Appends `span` to `cache` along the token axis (an empty cache takes the span as is).
 void append_kv(KVLayers& cache, const KVLayers& span);
+
+// Building blocks shared with the Qwen2-VL vision tower.
+// transformers' Qwen2RMSNorm: normalised in fp32, cast back, then scaled.
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);
+// The rotate-half convention of rotary embeddings: [-x2, x1] for halves x1, x2 of the last axis.
+at::Tensor rotate_half(const at::Tensor& x);
 
 }  // namespace wq::models

@@ -23,14 +23,15 @@ from safetensors.torch import save_file
 SEED = 1234
 
 
-def randomize(model, generator):
-    # Matrices ~ N(0, 1/fan_in) keep activations O(1); vectors (biases, norm weights,
-    # embeddings of the newline) get values far from the default 0/1 init.
+def randomize(model, generator, unit_scale=("embed", "position")):
+    # Matrices ~ N(0, 1/fan_in) keep activations O(1), except lookup tables (names containing
+    # one of `unit_scale`), which get N(0, 1); vectors (biases, norm weights, embeddings of the
+    # newline) get values far from the default 0/1 init.
     with torch.no_grad():
         for name, p in model.named_parameters():
             if p.dim() >= 2:
                 fan_in = p[0].numel()
-                scale = 1.0 if "embed" in name or "position" in name else fan_in ** -0.5
+                scale = 1.0 if any(s in name for s in unit_scale) else fan_in ** -0.5
                 p.copy_(torch.randn(p.shape, generator=generator) * scale)
             elif "norm" in name and name.endswith("weight"):
                 p.copy_(1.0 + 0.3 * torch.randn(p.shape, generator=generator))
@@ -164,7 +165,8 @@ def make_llava_onevision(out_dir):
 
 
 def make_qwen2_vl_configs(out_dir):
-    # Config files only (typed-config tests); the Qwen2-VL model port is not done yet.
+    # The default configs (typed-config tests); the tiny model fixtures below these folders
+    # come from make_golden_qwen2_vl.py.
     for name, cls in (("qwen2_vl", "Qwen2VLConfig"), ("qwen2_5_vl", "Qwen2_5_VLConfig")):
         try:
             cfg = getattr(transformers, cls)()
