@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "core/config/schema.h"
@@ -29,6 +30,20 @@ SourceKind parse_source_kind(const std::string& text) {
   if (text == "frame") return SourceKind::FrameFolder;
   if (text == "gif") return SourceKind::Gif;
   throw std::invalid_argument("unknown data type '" + text + "' (video | frame | gif)");
+}
+
+void Dataset::keep_round_robin(size_t n) {
+  if (samples_.size() <= n) return;
+  std::map<std::string, size_t> seen;  // task -> samples of it visited so far
+  std::vector<std::pair<size_t, size_t>> rank;  // (rank within task, original index)
+  for (size_t i = 0; i < samples_.size(); ++i) rank.emplace_back(seen[samples_[i].task]++, i);
+  std::stable_sort(rank.begin(), rank.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<size_t> keep;
+  for (size_t i = 0; i < n; ++i) keep.push_back(rank[i].second);
+  std::sort(keep.begin(), keep.end());
+  std::vector<Sample> kept;
+  for (size_t i : keep) kept.push_back(std::move(samples_[i]));
+  samples_ = std::move(kept);
 }
 
 std::string option_letter(int index) { return std::string(1, static_cast<char>('A' + index)); }

@@ -100,6 +100,10 @@ class Dataset {
   SampleVideo load_video(const Sample& sample, bool decode = true) const;
 
  protected:
+  // Keeps at most n samples: the first of every task, then the second of every task, ...,
+  // each task's samples staying in their order (so a small run still covers every task).
+  void keep_round_robin(size_t n);
+
   std::vector<Sample> samples_;
   FrameSampling sampling_;
 };

@@ -25,4 +25,10 @@ inline ParamSpec dataset_param(std::string name, ParamType type, std::string def
   return spec;
 }
 
+// `max_samples`, which sweep.max_samples sets on every run (CI-sized runs of any config).
+inline ParamSpec max_samples_param() {
+  return dataset_param("max_samples", ParamType::Int, "0",
+                       "at most N samples, taken round robin over the tasks; 0 = all", {}, 0, std::nullopt);
+}
+
 }  // namespace wq

@@ -141,19 +141,38 @@ void dequantize_head(const HeadCache& head, int head_dim, std::vector<float>& k,
   std::copy(head.tail_v.begin(), head.tail_v.end(), v.begin() + context * d);
 }
 
+namespace {
+// Dequantized context of one head written back in ORIGINAL token order (tail dropped).
+void dequantize_original_order(const HeadCache& head, int head_dim, float* k_out, float* v_out) {
+  std::vector<float> ks, vs;
+  dequantize_head(head, head_dim, ks, vs);
+  const size_t d = static_cast<size_t>(head_dim);
+  for (int i = 0; i < head.context_tokens(); ++i) {
+    std::copy(ks.begin() + i * d, ks.begin() + (i + 1) * d, k_out + head.positions[i] * d);
+    std::copy(vs.begin() + i * d, vs.begin() + (i + 1) * d, v_out + head.positions[i] * d);
+  }
+}
+}  // namespace
+
 std::pair<std::vector<float>, std::vector<float>> simulate_head(const float* k, const float* v,
                                                                 int tokens, int head_dim,
                                                                 const LayerPlan& plan) {
   const HeadCache head = build_head(k, v, tokens, head_dim, plan, CacheMode::simulate);
-  std::vector<float> ks, vs;
-  dequantize_head(head, head_dim, ks, vs);
-  const size_t d = static_cast<size_t>(head_dim);
-  std::vector<float> ko(tokens * d), vo(tokens * d);
-  for (int i = 0; i < tokens; ++i) {  // back to the original order
-    std::copy(ks.begin() + i * d, ks.begin() + (i + 1) * d, ko.begin() + head.positions[i] * d);
-    std::copy(vs.begin() + i * d, vs.begin() + (i + 1) * d, vo.begin() + head.positions[i] * d);
-  }
+  std::vector<float> ko(static_cast<size_t>(tokens) * head_dim), vo(ko.size());
+  dequantize_original_order(head, head_dim, ko.data(), vo.data());
   return {std::move(ko), std::move(vo)};
+}
+
+FullKv dequantize_context(const KvCache& cache) {
+  if (cache.layers.empty() || cache.layers[0].heads.empty()) return FullKv();
+  const LayerCache& first = cache.layers[0];
+  FullKv out(static_cast<int>(cache.layers.size()), first.kv_heads(),
+             first.heads[0].context_tokens(), first.head_dim);
+  for (int l = 0; l < out.layers; ++l)
+    for (int h = 0; h < out.kv_heads; ++h)
+      dequantize_original_order(cache.layers[l].heads[h], out.head_dim, out.k_head(l, h),
+                                out.v_head(l, h));
+  return out;
 }
 
 FullKv simulate_cache(const FullKv& kv, const Plan& plan) {

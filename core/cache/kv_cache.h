@@ -84,5 +84,8 @@ std::pair<std::vector<float>, std::vector<float>> simulate_head(const float* k, 
                                                                 const LayerPlan& plan);
 // Whole cache in simulate mode, original order: returns a FullKv of the same shape.
 FullKv simulate_cache(const FullKv& kv, const Plan& plan);
+// The context part of a built cache dequantized back to ORIGINAL order (the tail is left
+// out): what a model reads in place of its full-precision cache (simulate or packed mode).
+FullKv dequantize_context(const KvCache& cache);
 
 }  // namespace wq::cache

@@ -40,9 +40,6 @@ std::unique_ptr<KvMethod> make_method(const std::string& name, const YAML::Node&
 // Same from YAML text, e.g. make_method("kivi", "{bits: 2, group_size: 32}").
 std::unique_ptr<KvMethod> make_method(const std::string& name, const std::string& params_yaml);
 
-// Fills defaults and checks a parameter map against specs (what make_method uses).
-// Throws std::invalid_argument "method.<key>: <problem>".
-Params resolve_params(const std::vector<ParamSpec>& specs, const YAML::Node& user, const std::string& section);
 
 // Protocol step 5 in one call: validate, plan, build the compressed cache.
 cache::KvCache compress(KvMethod& method, const cache::FullKv& kv, const ContextDescription& ctx,

@@ -94,6 +94,22 @@ LlavaOnevision LlavaOnevision::random(const LlavaOnevisionConfig& c, const LoadO
   return LlavaOnevision(c, std::move(llm), std::move(vision), std::move(proj));
 }
 
+NamedTensors LlavaOnevision::named_tensors() const {
+  NamedTensors out;
+  for (auto& [name, t] : llm_.named_tensors())
+    out.emplace_back(name == "lm_head.weight" ? "language_model." + name : "language_model.model." + name, t);
+  for (auto& [name, t] : vision_.named_tensors()) out.emplace_back("vision_tower.vision_model." + name, t);
+  const auto& p = *projector_;
+  out.emplace_back("multi_modal_projector.linear_1.weight", p.w1);
+  out.emplace_back("multi_modal_projector.linear_2.weight", p.w2);
+  if (p.b1.defined()) {
+    out.emplace_back("multi_modal_projector.linear_1.bias", p.b1);
+    out.emplace_back("multi_modal_projector.linear_2.bias", p.b2);
+  }
+  out.emplace_back("image_newline", p.image_newline);
+  return out;
+}
+
 std::int64_t LlavaOnevision::tokens_per_frame() const {
   const auto pooled = (config_.vision.grid() + 1) / 2;  // ceil(grid / 2)
   return pooled * pooled;

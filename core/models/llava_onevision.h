@@ -30,6 +30,10 @@ class LlavaOnevision {
   const LlavaOnevisionConfig& config() const { return config_; }
   const Qwen2Decoder& llm() const { return llm_; }
   const SiglipVisionTower& vision() const { return vision_; }
+  // Every parameter under the released llava-hf names (language_model.model.*,
+  // language_model.lm_head.weight, vision_tower.vision_model.*, multi_modal_projector.*,
+  // image_newline): what load() reads back.
+  NamedTensors named_tensors() const;
 
   // Pooled tokens per frame: ceil(grid/2)^2 (196 for 384 px / 14 px patches).
   std::int64_t tokens_per_frame() const;

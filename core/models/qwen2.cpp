@@ -19,6 +19,7 @@ struct Qwen2Weights {
   at::Tensor norm;
   at::Tensor lm_head;
   at::Tensor inv_freq;  // [head_dim / 2] fp32 on the model's device
+  NamedTensors named;   // every parameter under its checkpoint name (relative to the prefix)
 };
 
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
@@ -96,6 +97,44 @@ at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::
   return out.reshape({B, Hq, T, D});
 }
 
+enum WeightKind { kMatrix, kBias, kNorm, kEmbedding };
+
+// One place for the tensor names and shapes, shared by load and random. get(name, shape,
+// kind) returns the tensor; lm_head is named "lm_head.weight" (the caller maps it).
+template <class Get>
+Qwen2Weights build_qwen2(const Qwen2Config& c, bool own_lm_head, Get&& get) {
+  Qwen2Weights w;
+  auto take = [&](const std::string& name, std::vector<std::int64_t> shape, int kind) {
+    at::Tensor t = get(name, shape, kind);
+    w.named.emplace_back(name, t);
+    return t;
+  };
+  const auto H = c.hidden_size, I = c.intermediate_size;
+  const auto q_dim = c.num_attention_heads * c.head_dim, kv_dim = c.num_key_value_heads * c.head_dim;
+  w.embed = take("embed_tokens.weight", {c.vocab_size, H}, kEmbedding);
+  for (std::int64_t i = 0; i < c.num_hidden_layers; ++i) {
+    const std::string p = "layers." + std::to_string(i) + ".";
+    Qwen2Layer l;
+    l.q_w = take(p + "self_attn.q_proj.weight", {q_dim, H}, kMatrix);
+    l.q_b = take(p + "self_attn.q_proj.bias", {q_dim}, kBias);
+    l.k_w = take(p + "self_attn.k_proj.weight", {kv_dim, H}, kMatrix);
+    l.k_b = take(p + "self_attn.k_proj.bias", {kv_dim}, kBias);
+    l.v_w = take(p + "self_attn.v_proj.weight", {kv_dim, H}, kMatrix);
+    l.v_b = take(p + "self_attn.v_proj.bias", {kv_dim}, kBias);
+    l.o_w = take(p + "self_attn.o_proj.weight", {H, q_dim}, kMatrix);
+    l.gate_w = take(p + "mlp.gate_proj.weight", {I, H}, kMatrix);
+    l.up_w = take(p + "mlp.up_proj.weight", {I, H}, kMatrix);
+    l.down_w = take(p + "mlp.down_proj.weight", {H, I}, kMatrix);
+    l.input_norm = take(p + "input_layernorm.weight", {H}, kNorm);
+    l.post_attention_norm = take(p + "post_attention_layernorm.weight", {H}, kNorm);
+    w.layers.push_back(std::move(l));
+  }
+  w.norm = take("norm.weight", {H}, kNorm);
+  w.lm_head = own_lm_head ? take("lm_head.weight", {c.vocab_size, H}, kMatrix) : w.embed;
+  w.inv_freq = make_inv_freq(c, w.embed.device());
+  return w;
+}
+
 }  // namespace
 
 Qwen2Decoder::Qwen2Decoder(Qwen2Config config, std::shared_ptr<const Qwen2Weights> weights)
@@ -108,35 +147,12 @@ Qwen2Decoder Qwen2Decoder::load(const Checkpoint& ckpt, const Qwen2Config& c,
                                 const std::string& prefix, const std::string& lm_head_name,
                                 const LoadOptions& options) {
   WeightLoader w(ckpt, options);
-  auto weights = std::make_shared<Qwen2Weights>();
-  const auto H = c.hidden_size, I = c.intermediate_size;
-  const auto q_dim = c.num_attention_heads * c.head_dim, kv_dim = c.num_key_value_heads * c.head_dim;
-  weights->embed = w.get(prefix + "embed_tokens.weight", {c.vocab_size, H});
-  for (std::int64_t i = 0; i < c.num_hidden_layers; ++i) {
-    const std::string p = prefix + "layers." + std::to_string(i) + ".";
-    Qwen2Layer l;
-    l.q_w = w.get(p + "self_attn.q_proj.weight", {q_dim, H});
-    l.q_b = w.get(p + "self_attn.q_proj.bias", {q_dim});
-    l.k_w = w.get(p + "self_attn.k_proj.weight", {kv_dim, H});
-    l.k_b = w.get(p + "self_attn.k_proj.bias", {kv_dim});
-    l.v_w = w.get(p + "self_attn.v_proj.weight", {kv_dim, H});
-    l.v_b = w.get(p + "self_attn.v_proj.bias", {kv_dim});
-    l.o_w = w.get(p + "self_attn.o_proj.weight", {H, q_dim});
-    l.gate_w = w.get(p + "mlp.gate_proj.weight", {I, H});
-    l.up_w = w.get(p + "mlp.up_proj.weight", {I, H});
-    l.down_w = w.get(p + "mlp.down_proj.weight", {H, I});
-    l.input_norm = w.get(p + "input_layernorm.weight", {H});
-    l.post_attention_norm = w.get(p + "post_attention_layernorm.weight", {H});
-    weights->layers.push_back(std::move(l));
-  }
-  weights->norm = w.get(prefix + "norm.weight", {H});
   // transformers drops lm_head.weight from tied checkpoints; some writers keep it anyway.
-  if (ckpt.contains(lm_head_name) || !c.tie_word_embeddings)
-    weights->lm_head = w.get(lm_head_name, {c.vocab_size, H});
-  else
-    weights->lm_head = weights->embed;
-  weights->inv_freq = make_inv_freq(c, weights->embed.device());
-  return Qwen2Decoder(c, std::move(weights));
+  const bool own_lm_head = ckpt.contains(lm_head_name) || !c.tie_word_embeddings;
+  auto get = [&](const std::string& name, const std::vector<std::int64_t>& shape, int) {
+    return w.get(name == "lm_head.weight" ? lm_head_name : prefix + name, shape);
+  };
+  return Qwen2Decoder(c, std::make_shared<Qwen2Weights>(build_qwen2(c, own_lm_head, get)));
 }
 
 Qwen2Decoder Qwen2Decoder::load(const std::string& folder, const LoadOptions& options) {
@@ -151,31 +167,15 @@ Qwen2Decoder Qwen2Decoder::load(const std::string& folder, const LoadOptions& op
 Qwen2Decoder Qwen2Decoder::random(const Qwen2Config& c, const LoadOptions& options,
                                   std::uint64_t seed) {
   RandomWeights r(options, seed);
-  auto weights = std::make_shared<Qwen2Weights>();
-  const auto H = c.hidden_size, I = c.intermediate_size;
-  const auto q_dim = c.num_attention_heads * c.head_dim, kv_dim = c.num_key_value_heads * c.head_dim;
-  weights->embed = r.matrix({c.vocab_size, H}, 1.0);
-  for (std::int64_t i = 0; i < c.num_hidden_layers; ++i) {
-    Qwen2Layer l;
-    l.q_w = r.matrix({q_dim, H});
-    l.q_b = r.vector(q_dim, 0.0, 0.1);
-    l.k_w = r.matrix({kv_dim, H});
-    l.k_b = r.vector(kv_dim, 0.0, 0.1);
-    l.v_w = r.matrix({kv_dim, H});
-    l.v_b = r.vector(kv_dim, 0.0, 0.1);
-    l.o_w = r.matrix({H, q_dim});
-    l.gate_w = r.matrix({I, H});
-    l.up_w = r.matrix({I, H});
-    l.down_w = r.matrix({H, I});
-    l.input_norm = r.vector(H, 1.0, 0.1);
-    l.post_attention_norm = r.vector(H, 1.0, 0.1);
-    weights->layers.push_back(std::move(l));
-  }
-  weights->norm = r.vector(H, 1.0, 0.1);
-  weights->lm_head = c.tie_word_embeddings ? weights->embed : r.matrix({c.vocab_size, H});
-  weights->inv_freq = make_inv_freq(c, weights->embed.device());
-  return Qwen2Decoder(c, std::move(weights));
+  auto get = [&](const std::string&, const std::vector<std::int64_t>& shape, int kind) {
+    if (kind == kMatrix) return r.matrix(shape);
+    if (kind == kEmbedding) return r.matrix(shape, 1.0);
+    return r.vector(shape[0], kind == kNorm ? 1.0 : 0.0, 0.1);
+  };
+  return Qwen2Decoder(c, std::make_shared<Qwen2Weights>(build_qwen2(c, !c.tie_word_embeddings, get)));
 }
+
+NamedTensors Qwen2Decoder::named_tensors() const { return weights_->named; }
 
 at::Tensor Qwen2Decoder::embed(const at::Tensor& ids) const {
   return F::embedding(ids.to(device(), at::kLong), weights_->embed);

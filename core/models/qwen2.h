@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/models/model_config.h"
@@ -23,6 +24,9 @@ struct LayerKV {
   at::Tensor values;
 };
 using KVLayers = std::vector<LayerKV>;  // one entry per decoder layer
+
+// Parameters under their checkpoint names (training, saving as safetensors).
+using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
 
 struct ForwardResult {
   at::Tensor hidden;                // [batch, tokens, hidden] after the final RMSNorm
@@ -52,6 +56,9 @@ class Qwen2Decoder {
                              std::uint64_t seed);
 
   const Qwen2Config& config() const { return config_; }
+  // Names relative to the checkpoint prefix ("embed_tokens.weight", "layers.0....",
+  // "norm.weight"), plus "lm_head.weight" unless the head is the tied embedding table.
+  NamedTensors named_tensors() const;
   at::ScalarType dtype() const;
   at::Device device() const;
 

@@ -15,6 +15,7 @@ struct SiglipLayer {
 struct SiglipWeights {
   at::Tensor patch_w, patch_b, position;
   std::vector<SiglipLayer> layers;
+  NamedTensors named;  // every parameter under its checkpoint name (relative to the prefix)
 };
 
 namespace {
@@ -30,8 +31,13 @@ at::Tensor activation(const at::Tensor& x, const std::string& name) {
 }
 
 template <class Get>
-SiglipWeights build(const SiglipVisionConfig& c, Get&& get) {
+SiglipWeights build(const SiglipVisionConfig& c, Get&& get_tensor) {
   SiglipWeights w;
+  auto get = [&](const std::string& name, std::vector<std::int64_t> shape, int kind) {
+    at::Tensor t = get_tensor(name, shape, kind);
+    w.named.emplace_back(name, t);
+    return t;
+  };
   const auto H = c.hidden_size, I = c.intermediate_size, P = c.patch_size;
   w.patch_w = get("embeddings.patch_embedding.weight", {H, c.num_channels, P, P}, 0);
   w.patch_b = get("embeddings.patch_embedding.bias", {H}, 1);
@@ -84,6 +90,8 @@ SiglipVisionTower SiglipVisionTower::random(const SiglipVisionConfig& c, RandomW
   };
   return SiglipVisionTower(c, std::make_shared<SiglipWeights>(build(c, get)));
 }
+
+NamedTensors SiglipVisionTower::named_tensors() const { return weights_->named; }
 
 std::vector<at::Tensor> SiglipVisionTower::hidden_states(const at::Tensor& pixels,
                                                          const std::vector<std::int64_t>& layers) const {

@@ -28,6 +28,8 @@ class SiglipVisionTower {
   static SiglipVisionTower random(const SiglipVisionConfig& config, RandomWeights& random);
 
   const SiglipVisionConfig& config() const { return config_; }
+  // Names relative to the checkpoint prefix ("embeddings.patch_embedding.weight", ...).
+  NamedTensors named_tensors() const;
 
   // pixels: [images, channels, image_size, image_size] (preprocessed) -> for each requested
   // Python-style layer index, [images, patches, hidden] in the model dtype. Stops after the

@@ -32,6 +32,7 @@ MvbenchDataset::MvbenchDataset(MvbenchOptions options) : options_(std::move(opti
     table_ = chosen;
   }
   for (const MvbenchTask& task : table_) load_task(task);
+  if (options_.max_samples > 0) keep_round_robin(static_cast<size_t>(options_.max_samples));
 }
 
 std::vector<std::string> MvbenchDataset::tasks() const {
@@ -112,6 +113,7 @@ MvbenchOptions mvbench_options_from(const Params& params) {
   o.num_frames = static_cast<int>(params.get_int("num_frames"));
   o.scoring = params.get_string("scoring");
   o.limit_per_task = static_cast<int>(params.get_int("limit_per_task"));
+  o.max_samples = static_cast<int>(params.get_int("max_samples"));
   return o;
 }
 
@@ -126,6 +128,7 @@ std::vector<ParamSpec> mvbench_param_specs(const std::string& default_task_table
       dataset_param("num_frames", ParamType::Int, "0", "frames per sample; 0 = preset's (16 / 32)", {}, 0, 1024),
       dataset_param("scoring", ParamType::String, "\"\"", "answer scoring; \"\" = preset's", {"", "official", "strict", "lmms_eval"}),
       dataset_param("limit_per_task", ParamType::Int, "0", "first N questions per task; 0 = all", {}, 0, std::nullopt),
+      max_samples_param(),
   };
 }
 

@@ -39,6 +39,7 @@ struct MvbenchOptions {
   int num_frames = 0;               // 0 = the preset's (16 official, 32 lmms_eval)
   std::string scoring;              // "" = the preset's (official | lmms_eval)
   int limit_per_task = 0;           // 0 = every question
+  int max_samples = 0;              // 0 = all; else N spread over the tasks (round robin)
   std::string dataset_name = "mvbench";  // what name() reports ("synthetic" for the generator's)
 };
 

@@ -5,12 +5,16 @@
 #include <filesystem>
 #include <fstream>
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
+#include "core/config/resolve_params.h"
 #include "datasets/dataset.h"
 #include "datasets/mvbench/mvbench_dataset.h"
 #include "datasets/param_spec.h"
 #include "datasets/synth/synth_tasks.h"
+#include "datasets/video/sampling.h"
 #include "datasets/video/video_reader.h"
 
 namespace wq {
@@ -45,7 +49,43 @@ void write_json(const fs::path& path, const nlohmann::json& doc) {
   if (!out) throw DatasetError(path.string() + ": write failed");
 }
 
+// Question q of a task: its own RNG stream, so any question can be drawn alone.
+synth::Question draw_question(const SynthOptions& o, uint64_t task_seed, const std::string& task, uint64_t q,
+                              int answer_position) {
+  synth::Rng rng(synth::mix_seed(task_seed, q + 1));
+  synth::TaskContext ctx{};
+  ctx.frames = static_cast<int>(rng.uniform_int(o.frames_min, o.frames_max));
+  ctx.width = o.width;
+  ctx.height = o.height;
+  ctx.difficulty = o.difficulty;
+  ctx.num_options = o.num_options;
+  ctx.sample_frames = o.sample_frames;
+  ctx.answer_position = answer_position;
+  return synth::make_question(task, ctx, rng);
+}
+
 }  // namespace
+
+SynthSample draw_synth_sample(const SynthOptions& o, const std::string& task, uint64_t index, int answer_position,
+                              int num_frames) {
+  const uint64_t task_seed = synth::mix_seed(o.seed, synth::hash_text(task));
+  const synth::Question question = draw_question(o, task_seed, task, index, answer_position);
+  SynthSample sample;
+  sample.task = task;
+  sample.question = question.question;
+  sample.candidates = question.candidates;
+  sample.answer = question.answer;
+  // Frame files are numbered from 1 at 3 fps, exactly what the MVBench adapter reads.
+  const auto indices = mvbench_segment_indices(std::nullopt, 3.0, question.scene.frames, 1, num_frames);
+  sample.frames.count = static_cast<int>(indices.size());
+  sample.frames.width = o.width;
+  sample.frames.height = o.height;
+  for (const int64_t index1 : indices) {
+    const std::vector<uint8_t> rgb = synth::render_frame(question.scene, static_cast<int>(index1 - 1));
+    sample.frames.rgb.insert(sample.frames.rgb.end(), rgb.begin(), rgb.end());
+  }
+  return sample;
+}
 
 SynthResult generate_synthetic(const SynthOptions& o) {
   if (o.out_dir.empty()) throw std::invalid_argument("synthetic: out_dir is not set");
@@ -81,16 +121,8 @@ SynthResult generate_synthetic(const SynthOptions& o) {
     const std::string prefix = "synthetic/" + task;
     nlohmann::json items = nlohmann::json::array();
     for (int q = 0; q < o.questions_per_task; ++q) {
-      synth::Rng rng(synth::mix_seed(task_seed, static_cast<uint64_t>(q) + 1));
-      synth::TaskContext ctx{};
-      ctx.frames = static_cast<int>(rng.uniform_int(o.frames_min, o.frames_max));
-      ctx.width = o.width;
-      ctx.height = o.height;
-      ctx.difficulty = o.difficulty;
-      ctx.num_options = o.num_options;
-      ctx.sample_frames = o.sample_frames;
-      ctx.answer_position = answer_positions[q];
-      const synth::Question question = synth::make_question(task, ctx, rng);
+      const synth::Question question = draw_question(o, task_seed, task, q, answer_positions[q]);
+      const int frames = question.scene.frames;
 
       char video_id[64];
       std::snprintf(video_id, sizeof(video_id), "%s_%04d", task.c_str(), q);
@@ -98,13 +130,13 @@ SynthResult generate_synthetic(const SynthOptions& o) {
       fs::remove_all(folder, ec);  // stale files would change the folder's frame count
       fs::create_directories(folder, ec);
       if (ec) throw DatasetError(folder.string() + ": cannot create (" + ec.message() + ")");
-      for (int f = 0; f < ctx.frames; ++f) {
+      for (int f = 0; f < frames; ++f) {
         char name[16];
         std::snprintf(name, sizeof(name), "%05d.jpg", f + 1);
         const std::vector<uint8_t> rgb = synth::render_frame(question.scene, f);
         write_image((folder / name).string(), rgb.data(), o.width, o.height);
       }
-      result.frames_written += ctx.frames;
+      result.frames_written += frames;
 
       // Evidence in the reader's index space: frame files are numbered from 1.
       nlohmann::json evidence = nlohmann::json::array(), probes = nlohmann::json::array();
@@ -116,7 +148,7 @@ SynthResult generate_synthetic(const SynthOptions& o) {
                        {"question", question.question},
                        {"candidates", question.candidates},
                        {"answer", question.candidates[question.answer]},
-                       {"num_frames", ctx.frames},
+                       {"num_frames", frames},
                        {"evidence_frames", evidence},
                        {"evidence_probes", probes}});
       ++result.questions;
@@ -169,15 +201,47 @@ SynthOptions synth_options_from(const Params& params) {
 }
 
 namespace {
+
+std::vector<ParamSpec> synthetic_dataset_specs() {
+  std::vector<ParamSpec> specs = mvbench_param_specs("\"\"");
+  // root may not exist yet when `generate` will write it, so it is not a checked Path here.
+  for (ParamSpec& spec : specs)
+    if (spec.name == "root") {
+      spec.type = ParamType::String;
+      spec.help = "benchmark folder (wq synth output; relative to the working directory)";
+    }
+  specs.push_back(dataset_param("generate", ParamType::Map, "{}",
+                                "wq synth parameters (seed, questions_per_task, ...): write the benchmark into "
+                                "root first when root has no task_table.json; {} = root must exist"));
+  return specs;
+}
+
+// Writes the benchmark next to root and renames it into place, so that workers of one sweep
+// starting together never read a half-written folder.
+void generate_into(const std::string& root, const YAML::Node& settings) {
+  YAML::Node values = YAML::Clone(settings);
+  const fs::path staging = root + ".partial-" + std::to_string(::getpid());
+  values["out"] = staging.string();
+  if (!values["seed"]) values["seed"] = 0;
+  const Params params = resolve_params(synth_param_specs(), values, "dataset.generate");
+  generate_synthetic(synth_options_from(params));
+  std::error_code ec;
+  fs::rename(staging, root, ec);
+  if (ec) fs::remove_all(staging);  // another worker won the race: its copy is identical
+}
+
 // The generated benchmark is read by the MVBench adapter through the task table the
 // generator wrote; only the default of task_table differs from "mvbench".
 const Registration<Dataset> synthetic_registration{{
     "synthetic",
     "Synthetic shapes video-QA (wq synth output, MVBench layout, evidence frames recorded)",
-    mvbench_param_specs("\"\""),
+    synthetic_dataset_specs(),
     [](const Params& params) -> std::unique_ptr<Dataset> {
       MvbenchOptions o = mvbench_options_from(params);
       o.dataset_name = "synthetic";
+      const YAML::Node generate = params.node("generate");
+      if (generate.IsMap() && generate.size() > 0 && !fs::exists(fs::path(o.root) / "task_table.json"))
+        generate_into(o.root, generate);
       if (o.task_table.empty()) o.task_table = (fs::path(o.root) / "task_table.json").string();
       return std::make_unique<MvbenchDataset>(o);
     },

@@ -10,6 +10,7 @@
 
 #include "core/config/params.h"
 #include "core/registry/registry.h"
+#include "datasets/video/frames.h"
 
 namespace wq {
 
@@ -40,6 +41,19 @@ struct SynthResult {
   int64_t questions = 0;
   int64_t frames_written = 0;
 };
+
+// One question drawn in memory exactly as generate_synthetic draws question `index` of
+// `task` (same options and seed -> same scene; answer_position is where the right option
+// goes), with the frames the MVBench adapter would read for num_frames, rendered without
+// JPEG files. What the proxy model trains on (datasets stay torch-free).
+struct SynthSample {
+  std::string task, question;
+  std::vector<std::string> candidates;
+  int answer = 0;  // index into candidates
+  Frames frames;
+};
+SynthSample draw_synth_sample(const SynthOptions& options, const std::string& task, uint64_t index,
+                              int answer_position, int num_frames);
 
 // Deterministic given the options: the same seed and options give byte-identical JSON and
 // identical frames (std::mt19937_64 plus hand-written distributions). Throws DatasetError /

@@ -93,6 +93,7 @@ VideommeDataset::VideommeDataset(VideommeOptions options) : options_(std::move(o
     }
     if (options_.limit > 0 && samples_.size() >= static_cast<size_t>(options_.limit)) break;
   }
+  if (options_.max_samples > 0) keep_round_robin(static_cast<size_t>(options_.max_samples));
 }
 
 std::vector<std::string> VideommeDataset::tasks() const {
@@ -138,6 +139,7 @@ const Registration<Dataset> videomme_registration{{
         dataset_param("parsing", ParamType::String, "lmms_eval", "answer extraction", {"lmms_eval", "mcq_extract"}),
         dataset_param("subtitles", ParamType::Bool, "false", "subtitle prompt (not implemented: must stay false)"),
         dataset_param("limit", ParamType::Int, "0", "first N questions; 0 = all", {}, 0, std::nullopt),
+        max_samples_param(),
     },
     [](const Params& params) -> std::unique_ptr<Dataset> {
       if (params.get_bool("subtitles")) params.fail("subtitles", "the subtitle prompt is not implemented yet");
@@ -149,6 +151,7 @@ const Registration<Dataset> videomme_registration{{
       o.num_frames = static_cast<int>(params.get_int("num_frames"));
       o.parsing = params.get_string("parsing") == "mcq_extract" ? VideommeParsing::McqExtract : VideommeParsing::LmmsEval;
       o.limit = static_cast<int>(params.get_int("limit"));
+      o.max_samples = static_cast<int>(params.get_int("max_samples"));
       return std::make_unique<VideommeDataset>(o);
     },
 }};

@@ -32,6 +32,7 @@ struct VideommeOptions {
   int num_frames = 32;                   // uniform (linspace) frames per video
   VideommeParsing parsing = VideommeParsing::LmmsEval;
   int limit = 0;                         // first N questions; 0 = all
+  int max_samples = 0;                   // 0 = all; else N spread over the tasks (round robin)
 };
 
 class VideommeDataset : public Dataset {

@@ -1,4 +1,4 @@
-// `wq`: the command-line tool (run, validate, list, show, merge, synth, slurm). --help on every command.
+// `wq`: the command-line tool (run, validate, list, show, merge, synth, slurm, train-proxy). --help on every command.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -12,6 +12,7 @@
 #include "experiments/cli/list_command.h"
 #include "experiments/cli/slurm_command.h"
 #include "experiments/cli/synth_command.h"
+#include "experiments/cli/train_proxy_command.h"
 #include "experiments/runner.h"
 
 namespace {
@@ -44,6 +45,9 @@ int main(int argc, char** argv) {
   run->add_option("--shard", shard_text, "run only shard i of N (i/N, 0-based)");
   run->add_option("--out", run_options.output, "results file (default: the config's output)");
   run->add_flag("--print-output", print_output, "print the results file path on stdout at the end");
+  bool random_weights = false;
+  run->add_flag("--random-weights", random_weights,
+                "build the model at its config.json size with random weights (latency/memory only; flagged in HDF5)");
   std::string devices_text;
   run->add_option("--devices", devices_text,
                   "one worker per device (e.g. 0,1,2,3): shards run in parallel, then merge into --out")
@@ -97,10 +101,18 @@ int main(int argc, char** argv) {
   slurm->add_option("--script", slurm_request.script,
                     "array script path (default: <output dir>/slurm/<sweep>.sbatch)");
 
+  std::string proxy_config;
+  std::string proxy_out, proxy_device;
+  auto* train_proxy = app.add_subcommand("train-proxy", "Train the proxy VLM on synthetic video-QA (configs/proxy/)");
+  train_proxy->add_option("config", proxy_config, "YAML config")->required()->check(CLI::ExistingFile);
+  train_proxy->add_option("--out", proxy_out, "checkpoint folder (default: the config's out)");
+  train_proxy->add_option("--device", proxy_device, "cpu, cuda or cuda:N (default: the config's device)");
+
   CLI11_PARSE(app, argc, argv);
 
   try {
     if (*run) {
+      if (random_weights) overrides.push_back("model.random_weights=true");
       run_options.overrides = overrides;
       run_options.argv.assign(argv, argv + argc);
       if (!shard_text.empty()) run_options.shard = wq::parse_shard(shard_text);
@@ -128,6 +140,10 @@ int main(int argc, char** argv) {
     if (*list) return wq::print_registry_listing(list_what) ? 0 : 1;
     if (*show) {
       std::fputs(wq::format_results_table(show_path).c_str(), stdout);
+      return 0;
+    }
+    if (*train_proxy) {
+      std::printf("%s\n", wq::run_train_proxy_command(proxy_config, proxy_out, proxy_device).c_str());
       return 0;
     }
     if (*synth) {

@@ -5,12 +5,14 @@
 #include <string>
 #include <vector>
 
+#include "test_files.h"
+
 namespace wq::repro {
 
-std::string make_temp_dir(const std::string& tag);
-void write_file(const std::string& path, const std::string& text);
-std::string read_file(const std::string& path);
-std::string wq_binary();          // the built `wq`
+using testing::make_temp_dir;
+using testing::read_file;
+using testing::wq_binary;
+using testing::write_file;
 std::string source_path(const std::string& relative);  // path under the source tree
 
 struct CommandResult {

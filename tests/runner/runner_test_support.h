@@ -3,13 +3,10 @@
 
 #include <string>
 
+#include "test_files.h"
+
 namespace wq::testing {
 
-// A fresh empty folder under the system temp dir, unique per call.
-std::string make_temp_dir(const std::string& tag);
-void write_file(const std::string& path, const std::string& text);
-// Path of the built `wq` executable.
-std::string wq_binary();
 
 struct CommandResult {
   int exit_code = -1;

@@ -1,0 +1,93 @@
+#include "core/eval/evaluator.h"
+
+#include <torch/torch.h>
+
+#include <deque>
+#include <map>
+
+#include "core/eval/device_clock.h"
+#include "core/eval/protocol.h"
+
+namespace wq::eval {
+
+struct Evaluator::Impl {
+  std::unique_ptr<VideoLm> lm;
+  double cache_limit = 0;
+  double cached_bytes = 0;
+  std::map<std::string, std::shared_ptr<const PreparedSample>> prepared;
+  std::deque<std::string> order;  // insertion order, for eviction
+
+  std::shared_ptr<const PreparedSample> prepare(const Dataset& dataset, const Sample& sample, bool& reused) {
+    const std::string key = dataset.name() + "\n" + sample.sample_id + "\n" + sample.video_path;
+    if (auto it = prepared.find(key); it != prepared.end()) {
+      reused = true;
+      return it->second;
+    }
+    reused = false;
+    const SampleVideo video = dataset.load_video(sample);
+    const Frames& f = video.frames;
+    const at::Tensor frames = torch::from_blob(const_cast<std::uint8_t*>(f.rgb.data()),
+                                               {f.count, f.height, f.width, 3}, torch::kUInt8);
+    auto result = std::make_shared<const PreparedSample>(prepare_sample(*lm, frames, dataset.prompt(sample)));
+    const double bytes = static_cast<double>(result->bytes());
+    while (!order.empty() && cached_bytes + bytes > cache_limit) {
+      cached_bytes -= static_cast<double>(prepared.at(order.front())->bytes());
+      prepared.erase(order.front());
+      order.pop_front();
+    }
+    if (bytes <= cache_limit) {
+      prepared.emplace(key, result);
+      order.push_back(key);
+      cached_bytes += bytes;
+    }
+    return result;
+  }
+};
+
+Evaluator::Evaluator(const Params& model_params, double cache_bytes) : impl_(std::make_unique<Impl>()) {
+  impl_->lm = VideoLmRegistry::instance().make(model_params.get_string("name"), model_params);
+  impl_->cache_limit = cache_bytes;
+}
+
+Evaluator::~Evaluator() = default;
+
+std::string Evaluator::family() const { return impl_->lm->family(); }
+
+SampleEvaluation Evaluator::evaluate(const Dataset& dataset, std::size_t index, methods::KvMethod& method,
+                                     const EvalSettings& settings) {
+  const at::Device device = impl_->lm->llm().device();
+  reset_peak_memory(device);
+  SampleEvaluation e;
+  const auto prepared = impl_->prepare(dataset, dataset.sample(index), e.context_reused);
+  const MethodRun run =
+      run_method(*impl_->lm, *prepared, method, parse_protocol(settings.protocol), settings.max_new_tokens);
+  e.peak_memory_bytes = peak_memory_bytes(device);
+  e.frames = prepared->video.frames;
+  e.visual_tokens = prepared->video.visual_tokens();
+  e.prompt_tokens = prepared->prompt.tokens();
+  e.generated = run.text;
+  e.t_vision_ms = prepared->t_vision_ms;
+  e.t_prefill_ctx_ms = prepared->t_prefill_ctx_ms;
+  e.t_search_ms = run.t_search_ms;
+  e.t_quant_ms = run.t_quant_ms;
+  e.t_prefill_query_ms = run.t_prefill_query_ms;
+  e.t_decode_per_token_ms = run.t_decode_per_token_ms;
+  e.kv_bytes = run.kv_bytes;
+  e.kv_fp16_bytes = run.kv_fp16_bytes;
+  e.bits_nominal = run.bits_nominal;
+  e.bits_effective = run.bits_effective;
+  return e;
+}
+
+Evaluator& shared_evaluator(const Params& model_params, const std::string& key, double cache_bytes) {
+  static std::string current_key;
+  static std::unique_ptr<Evaluator> current;
+  if (!current || key != current_key) {
+    current.reset();  // free the previous model before loading the next
+    current = std::make_unique<Evaluator>(model_params, cache_bytes);
+    current_key = key;
+  }
+  return *current;
+}
+
+}  // namespace wq::eval

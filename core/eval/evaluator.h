@@ -1,0 +1,56 @@
+// Torch-free entry to the evaluation protocol for experiment kinds: a loaded model plus a
+// bounded cache of prepared samples (visual embeddings and the full-precision context cache),
+// so that the N methods of a sweep do not redo vision and context prefill N times.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/config/params.h"
+#include "core/method/kv_method.h"
+#include "datasets/dataset.h"
+
+namespace wq::eval {
+
+struct EvalSettings {
+  std::string protocol = "cached_video";  // cached_video | full_prefill
+  std::int64_t max_new_tokens = 8;
+};
+
+// One sample under one method: every per-sample figure of protocol.md.
+struct SampleEvaluation {
+  std::int64_t frames = 0, visual_tokens = 0, prompt_tokens = 0;
+  std::string generated;  // decoded reply (after the answer prefix)
+  bool context_reused = false;  // vision and context prefill came from the sweep's cache
+  double t_vision_ms = 0, t_prefill_ctx_ms = 0, t_search_ms = 0, t_quant_ms = 0;
+  double t_prefill_query_ms = 0, t_decode_per_token_ms = 0;
+  double kv_bytes = 0, kv_fp16_bytes = 0, bits_nominal = 0, bits_effective = 0;
+  double peak_memory_bytes = 0;
+};
+
+class Evaluator {
+ public:
+  // model_params: the validated `model:` section with device resolved; cache_bytes bounds
+  // the prepared samples kept (oldest dropped first).
+  Evaluator(const Params& model_params, double cache_bytes);
+  ~Evaluator();
+  Evaluator(const Evaluator&) = delete;
+  Evaluator& operator=(const Evaluator&) = delete;
+
+  std::string family() const;
+  // Throws DatasetError when the sample's video cannot be read.
+  SampleEvaluation evaluate(const Dataset& dataset, std::size_t index, methods::KvMethod& method,
+                            const EvalSettings& settings);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The process's evaluator for a model section: reused while consecutive runs of a sweep
+// name the same model (same YAML), rebuilt when it changes. `key` identifies the section.
+Evaluator& shared_evaluator(const Params& model_params, const std::string& key, double cache_bytes);
+
+}  // namespace wq::eval

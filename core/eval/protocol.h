@@ -1,0 +1,58 @@
+// The evaluation protocol of protocol.md for one sample: steps 3-4 (vision, context prefill)
+// once per sample in prepare_sample, shareable by every method of a sweep; steps 5-7
+// (compress, query prefill over the compressed cache, greedy decode) per method in
+// run_method. Both `cached_video` and `full_prefill` go through the same code.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/cache/kv_cache.h"
+#include "core/eval/video_lm.h"
+#include "core/method/context_description.h"
+#include "core/method/kv_method.h"
+
+namespace wq::eval {
+
+enum class Protocol { cached_video, full_prefill };
+Protocol parse_protocol(const std::string& name);  // throws listing the choices
+
+// Everything that does not depend on the KV method. Methods only read it.
+struct PreparedSample {
+  EncodedVideo video;
+  VideoPrompt prompt;
+  models::KVLayers context_kv;   // full precision, model dtype and device
+  models::KVLayers query_kv;     // the query run in full precision over the FP context
+  at::Tensor query_last_logits;  // [1, vocab] after that FP query pass (full_prefill decodes from it)
+  cache::FullKv context_full;    // context_kv as fp32 on the CPU: what methods plan on
+  methods::ContextDescription description;
+  double t_vision_ms = 0;
+  double t_prefill_ctx_ms = 0;
+  double t_prefill_query_fp_ms = 0;
+  std::size_t bytes() const;     // host + device memory held (for the sweep's context cache)
+};
+
+// frames: uint8 [F, H, W, 3] on the CPU.
+PreparedSample prepare_sample(const VideoLm& lm, const at::Tensor& frames, const PromptParts& parts);
+
+struct MethodRun {
+  std::vector<std::int64_t> generated_ids;
+  std::string text;  // decoded without special tokens
+  at::Tensor first_logits;  // [1, vocab] after the last prompt token (what picks the answer letter)
+  double t_search_ms = 0, t_quant_ms = 0, t_prefill_query_ms = 0, t_decode_per_token_ms = 0;
+  double kv_bytes = 0, kv_fp16_bytes = 0;  // the compressed cache as stored, and in fp16
+  double bits_nominal = 0, bits_effective = 0;
+};
+
+MethodRun run_method(const VideoLm& lm, const PreparedSample& prepared, methods::KvMethod& method,
+                     Protocol protocol, std::int64_t max_new_tokens);
+
+// Rotary positions of prompt tokens [begin, end) as Qwen2Decoder::forward takes them:
+// [1, n] for 1-D RoPE, [3, 1, n] for multimodal RoPE.
+at::Tensor prompt_positions(const VideoPrompt& prompt, std::int64_t begin, std::int64_t end,
+                            const at::Device& device);
+
+}  // namespace wq::eval

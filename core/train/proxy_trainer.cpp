@@ -1,0 +1,275 @@
+#include "core/train/proxy_trainer.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/eval/llava_onevision_lm.h"
+#include "core/models/model_config.h"
+#include "core/models/safetensors_writer.h"
+#include "core/models/tokenizer/train_bpe.h"
+#include "datasets/dataset.h"
+#include "datasets/mvbench/mvbench_dataset.h"
+
+namespace wq::train {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::vector<std::string> kSpecialTokens = {"<|endoftext|>", "<|im_start|>", "<|im_end|>", "<image>", "<video>"};
+// Held-out questions come from another stream than training ones (and the benchmark's test
+// split from `wq synth --seed`, which uses yet other streams).
+constexpr std::uint64_t kHeldoutStream = 0x9e3779b97f4a7c15ULL;
+
+SynthOptions scene_options(const ProxyTrainOptions& o, std::uint64_t stream) {
+  SynthOptions s = o.data;
+  s.seed = o.seed ^ stream;
+  return s;
+}
+
+const std::vector<std::string>& task_list(const ProxyTrainOptions& o) {
+  return o.data.tasks.empty() ? synth_task_ids() : o.data.tasks;
+}
+
+// Question i of the stream: task i mod tasks, answer position drawn from the index.
+SynthSample draw(const ProxyTrainOptions& o, std::uint64_t stream, std::uint64_t i) {
+  const auto& tasks = task_list(o);
+  const std::string& task = tasks[i % tasks.size()];
+  const int positions = task == "motion_direction" ? std::min(o.data.num_options, 4) : o.data.num_options;
+  const int answer_position = static_cast<int>((i / tasks.size() * 2654435761ULL >> 7) % positions);
+  return draw_synth_sample(scene_options(o, stream), task, i / tasks.size(), answer_position, o.num_frames);
+}
+
+PromptParts prompt_of(const SynthSample& s) { return mvbench_prompt(MvbenchPreset::Official, s.question, s.candidates); }
+
+// The reply the proxy learns: MVBench's answer continues "Best option:(" with "A) text".
+std::string reply_of(const SynthSample& s) { return option_letter(s.answer) + ") " + s.candidates[s.answer]; }
+
+std::string write_tokenizer(const ProxyTrainOptions& o) {
+  std::vector<std::string> corpus;
+  for (std::uint64_t i = 0; i < 2000; ++i) {
+    const SynthSample s = draw(o, 0, i);
+    const PromptParts p = prompt_of(s);
+    corpus.push_back(p.system);
+    corpus.push_back(p.user + "\n" + p.answer_prefix + reply_of(s));
+  }
+  tokenizer::BpeTrainingOptions bpe;
+  bpe.merges = o.model.tokenizer_merges;
+  bpe.special_tokens = kSpecialTokens;
+  return tokenizer::train_byte_level_bpe_json(corpus, bpe);
+}
+
+nlohmann::json config_json(const ProxyTrainOptions& o, std::int64_t vocab) {
+  const auto& a = o.model;
+  const std::int64_t eos = vocab - 3;  // <|im_end|>: see kSpecialTokens
+  return {{"architectures", {"LlavaOnevisionForConditionalGeneration"}},
+          {"model_type", "llava_onevision"},
+          {"image_token_index", vocab - 2},
+          {"video_token_index", vocab - 1},
+          {"vision_feature_layer", -1},
+          {"vision_feature_select_strategy", "full"},
+          {"projector_hidden_act", "gelu"},
+          {"multimodal_projector_bias", true},
+          {"tie_word_embeddings", true},
+          {"text_config",
+           {{"model_type", "qwen2"}, {"vocab_size", vocab}, {"hidden_size", a.text_hidden},
+            {"intermediate_size", a.text_intermediate}, {"num_hidden_layers", a.text_layers},
+            {"num_attention_heads", a.text_heads}, {"num_key_value_heads", a.text_kv_heads},
+            {"max_position_embeddings", 32768}, {"rope_theta", 10000.0}, {"rms_norm_eps", 1e-6},
+            {"tie_word_embeddings", true}, {"hidden_act", "silu"}, {"eos_token_id", eos}}},
+          {"vision_config",
+           {{"model_type", "siglip_vision_model"}, {"hidden_size", a.vision_hidden},
+            {"intermediate_size", a.vision_intermediate}, {"num_hidden_layers", a.vision_layers},
+            {"num_attention_heads", a.vision_heads}, {"image_size", o.data.width},
+            {"patch_size", a.patch_size}, {"num_channels", 3}, {"layer_norm_eps", 1e-6},
+            {"hidden_act", "gelu_pytorch_tanh"}}}};
+}
+
+nlohmann::json processor_json(const ProxyTrainOptions& o) {
+  return {{"video_processor_type", "LlavaOnevisionVideoProcessor"}, {"do_resize", true}, {"do_rescale", true},
+          {"do_normalize", true}, {"do_convert_rgb", true}, {"resample", 3},
+          {"rescale_factor", 1.0 / 255.0}, {"image_mean", {0.5, 0.5, 0.5}}, {"image_std", {0.5, 0.5, 0.5}},
+          {"size", {{"height", o.data.height}, {"width", o.data.width}}}};
+}
+
+void write_text(const fs::path& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  if (!out) throw std::runtime_error(path.string() + ": cannot write");
+}
+
+struct Batch {
+  at::Tensor ids;       // [B, L] right-padded
+  at::Tensor targets;   // [B, L] next-token ids, -100 where no loss
+  at::Tensor frames;    // [B * F, H, W, 3] uint8
+};
+
+Batch make_batch(const eval::LlavaOnevisionLm& lm, const ProxyTrainOptions& o, std::uint64_t first,
+                 std::int64_t visual_tokens) {
+  std::vector<std::vector<std::int64_t>> seqs;
+  std::vector<std::size_t> prompt_lengths;
+  std::vector<std::uint8_t> pixels;
+  eval::EncodedVideo stub = lm.describe_video(torch::zeros({visual_tokens, 1}), o.num_frames);
+  const auto end_of_turn = *lm.tokenizer().token_to_id("<|im_end|>");
+  for (int b = 0; b < o.batch_size; ++b) {
+    const SynthSample s = draw(o, 0, first + static_cast<std::uint64_t>(b));
+    const eval::VideoPrompt prompt = lm.build_prompt(prompt_of(s), stub);
+    std::vector<std::int64_t> seq = prompt.context_ids;
+    seq.insert(seq.end(), prompt.query_ids.begin(), prompt.query_ids.end());
+    prompt_lengths.push_back(seq.size());
+    for (const auto id : lm.tokenizer().encode(reply_of(s))) seq.push_back(id);
+    seq.push_back(end_of_turn);
+    seqs.push_back(std::move(seq));
+    pixels.insert(pixels.end(), s.frames.rgb.begin(), s.frames.rgb.end());
+  }
+  std::size_t longest = 0;
+  for (const auto& s : seqs) longest = std::max(longest, s.size());
+  Batch batch;
+  batch.ids = torch::full({o.batch_size, static_cast<std::int64_t>(longest)}, end_of_turn, torch::kLong);
+  batch.targets = torch::full_like(batch.ids, -100);
+  auto ids = batch.ids.accessor<std::int64_t, 2>();
+  auto targets = batch.targets.accessor<std::int64_t, 2>();
+  for (std::size_t b = 0; b < seqs.size(); ++b) {
+    for (std::size_t t = 0; t < seqs[b].size(); ++t) ids[b][t] = seqs[b][t];
+    // Loss on the reply only: position t predicts token t + 1.
+    for (std::size_t t = prompt_lengths[b] - 1; t + 1 < seqs[b].size(); ++t) targets[b][t] = seqs[b][t + 1];
+  }
+  batch.frames = torch::from_blob(pixels.data(), {o.batch_size * o.num_frames, o.data.height, o.data.width, 3},
+                                  torch::kUInt8).clone();
+  return batch;
+}
+
+// Logits [B, L, vocab] of a right-padded batch (padding sits after every real token, so the
+// causal mask keeps it out of the real positions).
+at::Tensor batch_logits(const eval::LlavaOnevisionLm& lm, const Batch& batch, const at::Tensor& newline,
+                        std::int64_t video_token) {
+  const auto& model = lm.model();
+  const at::Device device = model.llm().device();
+  const at::Tensor pixels = models::preprocess_video(batch.frames, lm.processor()).to(device);
+  const auto B = batch.ids.size(0);
+  at::Tensor features = model.video_features(pixels);  // [B * F * tokens, hidden]
+  features = features.view({B, -1, features.size(-1)});
+  at::Tensor visual = torch::cat({features, newline.view({1, 1, -1}).expand({B, 1, newline.size(-1)})}, 1);
+  const at::Tensor ids = batch.ids.to(device);
+  at::Tensor embeds = model.llm().embed(ids);
+  const at::Tensor mask = (ids == video_token).unsqueeze(-1).expand_as(embeds);
+  embeds = embeds.masked_scatter(mask, visual.to(embeds.scalar_type()));
+  const models::ForwardResult out = model.llm().forward(embeds, nullptr, 0);
+  return model.llm().logits(out.hidden);
+}
+
+// First reply token's accuracy (the option letter) on held-out questions.
+double heldout_accuracy(const eval::LlavaOnevisionLm& lm, const ProxyTrainOptions& o, std::int64_t visual_tokens,
+                        const at::Tensor& newline, std::int64_t video_token) {
+  torch::NoGradGuard no_grad;
+  ProxyTrainOptions eval_options = o;
+  eval_options.batch_size = std::min(o.batch_size, o.eval_questions);
+  std::int64_t correct = 0, total = 0;
+  for (int first = 0; first < o.eval_questions; first += eval_options.batch_size) {
+    ProxyTrainOptions shifted = eval_options;
+    shifted.seed = o.seed ^ kHeldoutStream;
+    const Batch batch = make_batch(lm, shifted, static_cast<std::uint64_t>(first), visual_tokens);
+    const at::Tensor logits = batch_logits(lm, batch, newline, video_token).to(at::kCPU);
+    // The letter's target sits at the first supervised position of each row.
+    const at::Tensor first_target = (batch.targets != -100).to(torch::kLong).argmax(1);
+    for (std::int64_t b = 0; b < batch.ids.size(0); ++b) {
+      const auto t = first_target[b].item<std::int64_t>();
+      correct += logits[b][t].argmax().item<std::int64_t>() == batch.targets[b][t].item<std::int64_t>();
+      ++total;
+    }
+  }
+  return total ? double(correct) / double(total) : 0.0;
+}
+
+double learning_rate(const ProxyTrainOptions& o, int step) {
+  if (step < o.warmup_steps) return o.lr * (step + 1) / o.warmup_steps;
+  const double progress = double(step - o.warmup_steps) / std::max(1, o.steps - o.warmup_steps);
+  return o.lr * (0.1 + 0.9 * 0.5 * (1.0 + std::cos(M_PI * std::min(1.0, progress))));
+}
+
+void save(const eval::LlavaOnevisionLm& lm, const fs::path& out, const nlohmann::json& log_json) {
+  models::write_safetensors((out / "model.safetensors").string(), lm.model().named_tensors(), {{"format", "pt"}});
+  write_text(out / "train_log.json", log_json.dump(1) + "\n");
+}
+
+}  // namespace
+
+ProxyTrainResult train_proxy(const ProxyTrainOptions& o, const std::function<void(const std::string&)>& log) {
+  torch::manual_seed(o.seed);
+  const fs::path out(o.out);
+  fs::create_directories(out);
+  const std::string tokenizer_json = write_tokenizer(o);
+  write_text(out / "tokenizer.json", tokenizer_json);
+  tokenizer::Tokenizer tokenizer = tokenizer::Tokenizer::from_json_text(tokenizer_json);
+  const std::int64_t vocab = static_cast<std::int64_t>(*tokenizer.token_to_id(kSpecialTokens.back())) + 1;
+  write_text(out / "config.json", config_json(o, vocab).dump(1) + "\n");
+  write_text(out / "video_preprocessor_config.json", processor_json(o).dump(1) + "\n");
+
+  const models::ModelConfig config = models::load_model_config(out.string());
+  const auto& llava_config = std::get<models::LlavaOnevisionConfig>(config.family);
+  models::LoadOptions load;
+  load.device = o.device;
+  eval::LlavaOnevisionLm lm(models::LlavaOnevision::random(llava_config, load, o.seed),
+                            models::load_video_processor_config(out.string()), std::move(tokenizer));
+  const std::int64_t visual_tokens = lm.model().video_token_count(o.num_frames);
+  const std::int64_t video_token = llava_config.video_token_id;
+
+  std::vector<at::Tensor> decay, no_decay;
+  at::Tensor newline;
+  for (auto& [name, t] : lm.model().named_tensors()) {
+    t.requires_grad_(true);
+    if (name == "image_newline") newline = t;
+    (t.dim() >= 2 ? decay : no_decay).push_back(t);
+  }
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(
+                                 torch::optim::AdamWOptions(o.lr).weight_decay(o.weight_decay)));
+  groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(
+                                    torch::optim::AdamWOptions(o.lr).weight_decay(0.0)));
+  torch::optim::AdamW optimizer(groups);
+
+  nlohmann::json history = nlohmann::json::array();
+  const auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  ProxyTrainResult result;
+  double loss_sum = 0;
+  int loss_count = 0;
+  for (int step = 0; step < o.steps; ++step) {
+    const Batch batch = make_batch(lm, o, static_cast<std::uint64_t>(step) * o.batch_size, visual_tokens);
+    const at::Tensor logits = batch_logits(lm, batch, newline, video_token);
+    const at::Tensor loss = torch::nn::functional::cross_entropy(
+        logits.reshape({-1, logits.size(-1)}).to(at::kFloat), batch.targets.to(logits.device()).reshape({-1}),
+        torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
+    optimizer.zero_grad();
+    loss.backward();
+    torch::nn::utils::clip_grad_norm_(decay, o.grad_clip);
+    torch::nn::utils::clip_grad_norm_(no_decay, o.grad_clip);
+    for (auto& group : optimizer.param_groups())
+      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(learning_rate(o, step));
+    optimizer.step();
+    loss_sum += loss.item<double>();
+    ++loss_count;
+    result.steps = step + 1;
+    const bool last = step + 1 == o.steps || (o.time_limit_s > 0 && elapsed() > o.time_limit_s);
+    if ((step + 1) % o.eval_every == 0 || last) {
+      result.heldout_accuracy = heldout_accuracy(lm, o, visual_tokens, newline, video_token);
+      history.push_back({{"step", step + 1}, {"seconds", elapsed()}, {"loss", loss_sum / loss_count},
+                         {"heldout_accuracy", result.heldout_accuracy}});
+      log("step " + std::to_string(step + 1) + "  loss " + std::to_string(loss_sum / loss_count) +
+          "  held-out letter accuracy " + std::to_string(result.heldout_accuracy) + "  (" +
+          std::to_string(static_cast<int>(elapsed())) + " s)");
+      loss_sum = 0;
+      loss_count = 0;
+      save(lm, out, {{"history", history}, {"options_seed", o.seed}, {"device", o.device}});
+    }
+    if (last) break;
+  }
+  result.seconds = elapsed();
+  result.checkpoint = out.string();
+  return result;
+}
+
+}  // namespace wq::train

@@ -1,0 +1,162 @@
+// accuracy: a benchmark under one KV method through the evaluation protocol (protocol.md):
+// one row per sample with the prediction, the score and every timing and memory figure;
+// run metrics are pooled and per-task accuracy (and per duration bucket where the dataset
+// has them), mean timings, bits and bytes. A sample whose video cannot be read is a failed
+// row (error column), never a silent skip; it does not count towards accuracy.
+#include <cmath>
+#include <map>
+
+#include "core/eval/evaluator.h"
+#include "core/method/kv_method.h"
+#include "experiments/experiment.h"
+
+namespace wq {
+namespace {
+
+constexpr const char* kTimings[] = {"t_vision_ms", "t_prefill_ctx_ms", "t_search_ms", "t_quant_ms",
+                                    "t_prefill_query_ms", "t_decode_per_token_ms"};
+
+class MeanTotals {
+ public:
+  void add(const std::string& name, double value) {
+    auto& [sum, n] = sums_[name];
+    sum += value;
+    ++n;
+  }
+  void write(std::map<std::string, double>& metrics, const std::string& suffix) const {
+    for (const auto& [name, total] : sums_) metrics[name + suffix] = total.first / double(total.second);
+  }
+
+ private:
+  std::map<std::string, std::pair<double, int64_t>> sums_;
+};
+
+// The `model:` section with `device: auto` resolved from the config's top-level device.
+Params model_section(const RunContext& ctx) {
+  YAML::Node model = YAML::Clone(ctx.config["model"]);
+  if (!model["device"] || model["device"].as<std::string>() == "auto")
+    model["device"] = ctx.config["device"] ? ctx.config["device"].as<std::string>() : "cpu";
+  return Params(model, "model", ctx.sources);
+}
+
+class Accuracy : public Experiment {
+ public:
+  explicit Accuracy(const Params& params)
+      : cache_bytes_(params.get_float("context_cache_mb") * 1024.0 * 1024.0) {
+    settings_.protocol = params.get_string("protocol");
+    settings_.max_new_tokens = params.get_int("max_new_tokens");
+  }
+
+  void run(RunContext& ctx) override {
+    if (!ctx.config["model"]) throw std::invalid_argument("accuracy: the config has no model: section");
+    if (!ctx.config["dataset"]) throw std::invalid_argument("accuracy: the config has no dataset: section");
+    const Params method_params = ctx.section("method");
+    auto method = methods::MethodRegistry::instance().make(method_params.get_string("name"), method_params);
+    const Params dataset_params = ctx.section("dataset");
+    const auto dataset = Registry<Dataset>::instance().make(dataset_params.get_string("name"), dataset_params);
+    const Params model = model_section(ctx);
+    eval::Evaluator& evaluator =
+        eval::shared_evaluator(model, YAML::Dump(model.values()), cache_bytes_);
+
+    SampleTable& rows = ctx.record.samples;
+    for (const char* name : {"sample_id", "task", "video_id", "bucket", "prediction", "answer", "generated", "error"})
+      rows.add_string_column(name);
+    for (const char* name : {"correct", "counted", "failed", "context_reused", "frames", "visual_tokens", "prompt_tokens"})
+      rows.add_int_column(name);
+    for (const char* name : kTimings) rows.add_float_column(name);
+    for (const char* name : {"kv_bytes", "kv_fp16_bytes", "bits_nominal", "bits_effective", "peak_memory_bytes"})
+      rows.add_float_column(name);
+
+    const size_t total = dataset->size();  // dataset.max_samples (sweep.max_samples) limits it
+    AccuracyTally by_task, by_bucket;
+    MeanTotals means;
+    int64_t failed = 0;
+    for (size_t i = 0; i < total; ++i) {
+      const Sample& sample = dataset->sample(i);
+      std::map<std::string, SampleTable::Cell> row{
+          {"sample_id", sample.sample_id}, {"task", sample.task}, {"video_id", sample.video_id},
+          {"bucket", sample.duration_bucket}, {"answer", sample.answer_letter}};
+      try {
+        const eval::SampleEvaluation e = evaluator.evaluate(*dataset, i, *method, settings_);
+        const Score score = dataset->score(sample, e.generated);
+        by_task.add(sample.task, score);
+        if (!sample.duration_bucket.empty()) by_bucket.add(sample.duration_bucket, score);
+        const std::map<std::string, double> figures{
+            {"t_vision_ms", e.t_vision_ms}, {"t_prefill_ctx_ms", e.t_prefill_ctx_ms},
+            {"t_search_ms", e.t_search_ms}, {"t_quant_ms", e.t_quant_ms},
+            {"t_prefill_query_ms", e.t_prefill_query_ms}, {"t_decode_per_token_ms", e.t_decode_per_token_ms},
+            {"kv_bytes", e.kv_bytes}, {"kv_fp16_bytes", e.kv_fp16_bytes}, {"bits_nominal", e.bits_nominal},
+            {"bits_effective", e.bits_effective}, {"peak_memory_bytes", e.peak_memory_bytes}};
+        for (const auto& [name, value] : figures) {
+          row[name] = value;
+          means.add(name, value);
+        }
+        row.insert({{"prediction", score.parsed}, {"generated", e.generated}, {"error", std::string()},
+                    {"correct", int64_t(score.correct)}, {"counted", int64_t(score.counted)},
+                    {"failed", int64_t(0)}, {"context_reused", int64_t(e.context_reused)},
+                    {"frames", e.frames}, {"visual_tokens", e.visual_tokens}, {"prompt_tokens", e.prompt_tokens}});
+      } catch (const DatasetError& error) {
+        ++failed;
+        for (const char* name : kTimings) row[name] = std::nan("");
+        for (const char* name : {"kv_bytes", "kv_fp16_bytes", "bits_nominal", "bits_effective", "peak_memory_bytes"})
+          row[name] = std::nan("");
+        row.insert({{"prediction", std::string()}, {"generated", std::string()}, {"error", std::string(error.what())},
+                    {"correct", int64_t(0)}, {"counted", int64_t(0)}, {"failed", int64_t(1)},
+                    {"context_reused", int64_t(0)}, {"frames", int64_t(0)}, {"visual_tokens", int64_t(0)},
+                    {"prompt_tokens", int64_t(0)}});
+      }
+      rows.add_row(row);
+      ctx.progress.update(i + 1, total, "samples");
+    }
+
+    auto& m = ctx.record.metrics;
+    m["accuracy"] = by_task.pooled();
+    m["accuracy_task_mean"] = by_task.mean_of_groups();
+    for (const auto& task : by_task.order()) m["accuracy/" + task] = by_task.group(task);
+    for (const auto& bucket : by_bucket.order()) m["accuracy/duration/" + bucket] = by_bucket.group(bucket);
+    m["samples_counted"] = double(by_task.total());
+    m["samples_failed"] = double(failed);
+    means.write(m, "_mean");
+    for (const char* name : {"bits_nominal", "bits_effective", "kv_bytes", "kv_fp16_bytes"})
+      if (m.count(std::string(name) + "_mean")) m[name] = m[std::string(name) + "_mean"];
+    if (m.count("peak_memory_bytes_mean")) m["peak_memory_bytes"] = m["peak_memory_bytes_mean"];
+    if (model.get_bool("random_weights")) {
+      m["random_weights"] = 1.0;
+      ctx.record.metric_notes["random_weights"] = "model built with random weights: latency/memory only, accuracy meaningless";
+    }
+    ctx.record.metric_notes["model_family"] = evaluator.family();
+  }
+
+ private:
+  double cache_bytes_;
+  eval::EvalSettings settings_;
+};
+
+ParamSpec param(std::string name, ParamType type, std::string default_yaml, std::string help,
+                std::vector<std::string> choices = {}, std::optional<double> min = std::nullopt) {
+  ParamSpec spec;
+  spec.name = std::move(name);
+  spec.type = type;
+  spec.default_yaml = std::move(default_yaml);
+  spec.help = std::move(help);
+  spec.choices = std::move(choices);
+  spec.min = min;
+  return spec;
+}
+
+const Registration<Experiment> registration{{
+    "accuracy",
+    "benchmark accuracy of a KV method through the evaluation protocol, with per-sample timings and memory",
+    {
+        param("protocol", ParamType::String, "cached_video",
+              "cached_video: the query reads the compressed video cache; full_prefill: compress after the FP prefill",
+              {"cached_video", "full_prefill"}),
+        param("max_new_tokens", ParamType::Int, "8", "greedy decoding length", {}, 1),
+        param("context_cache_mb", ParamType::Float, "2048",
+              "prepared samples (vision output, FP context cache) kept for the next methods of the sweep", {}, 0),
+    },
+    [](const Params& params) { return std::make_unique<Accuracy>(params); },
+}};
+
+}  // namespace
+}  // namespace wq

@@ -1,0 +1,80 @@
+// The `accuracy` experiment end to end through the runner: a synthetic benchmark written by
+// the generator, the tiny proxy, two methods; per-sample rows, per-task metrics, the
+// prepared-sample cache shared by the methods, and a broken video recorded as a failed row.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+
+#include "core/results/results_file.h"
+#include "datasets/synth/synth.h"
+#include "experiments/runner.h"
+#include "proxy_fixture.h"
+#include "test_files.h"
+
+namespace wq {
+namespace {
+
+std::string write_benchmark(const std::string& dir) {
+  SynthOptions o;
+  o.out_dir = dir + "/synth";
+  o.seed = 5;
+  o.questions_per_task = 2;
+  o.frames_min = o.frames_max = 32;
+  o.width = o.height = 32;
+  o.sample_frames = 8;
+  o.tasks = {"needle", "flash_count"};
+  generate_synthetic(o);
+  return o.out_dir;
+}
+
+template <class T>
+const std::vector<T>& column(const RunRecord& run, const std::string& name) {
+  return std::get<std::vector<T>>(run.samples.column(name));
+}
+
+TEST(AccuracyExperiment, RowsMetricsSharedContextsAndAFailedSample) {
+  const std::string dir = testing::make_temp_dir("accuracy");
+  const std::string root = write_benchmark(dir);
+  // One unreadable video: its frame folder is gone.
+  std::filesystem::remove_all(root + "/video/synthetic/flash_count/flash_count_0001");
+  testing::write_file(dir + "/c.yaml", "name: acc\nexperiment: {kind: accuracy, max_new_tokens: 3}\n"
+                                       "model: {name: llava_onevision, path: " + testing::tiny_proxy_checkpoint() +
+                                       "}\ndataset: {name: synthetic, root: " + root +
+                                       ", num_frames: 8}\nmethod: {name: fp16}\n"
+                                       "sweep:\n  variants:\n    - {name: fp16}\n"
+                                       "    - {name: u2, set: {method: {name: uniform, bits: 2, key_group_size: 16, value_group_size: 16}}}\n");
+  RunnerOptions options;
+  options.output = dir + "/c.h5";
+  const SweepOutcome outcome = run_sweep(dir + "/c.yaml", options);
+  EXPECT_EQ(outcome.failed, 0u);
+  std::map<std::string, RunRecord> runs;
+  for (auto& run : ResultsFile::open_existing(options.output).read_runs()) runs[run.name] = run;
+  ASSERT_EQ(runs.size(), 2u);
+  for (const auto& [name, run] : runs) {
+    ASSERT_EQ(run.status, RunStatus::Complete) << run.error;
+    ASSERT_EQ(run.samples.rows(), 4u);
+    const auto& failed = column<int64_t>(run, "failed");
+    const auto& errors = column<std::string>(run, "error");
+    EXPECT_EQ(failed, (std::vector<int64_t>{0, 0, 0, 1}));
+    EXPECT_NE(errors[3].find("flash_count_0001"), std::string::npos) << errors[3];
+    EXPECT_EQ(run.metrics.at("samples_counted"), 3.0);
+    EXPECT_EQ(run.metrics.at("samples_failed"), 1.0);
+    const double acc = run.metrics.at("accuracy");
+    EXPECT_GE(acc, 0.0);
+    EXPECT_LE(acc, 1.0);
+    EXPECT_TRUE(run.metrics.count("accuracy/needle"));
+    EXPECT_TRUE(run.metrics.count("accuracy/flash_count"));
+    EXPECT_EQ(column<int64_t>(run, "visual_tokens")[0], 33);
+    EXPECT_GT(column<double>(run, "peak_memory_bytes")[0], 0.0);
+  }
+  // The second method reuses the first one's vision output and context cache.
+  EXPECT_EQ(column<int64_t>(runs.at("fp16"), "context_reused")[0], 0);
+  EXPECT_EQ(column<int64_t>(runs.at("u2"), "context_reused")[0], 1);
+  EXPECT_EQ(column<double>(runs.at("fp16"), "t_vision_ms")[0], column<double>(runs.at("u2"), "t_vision_ms")[0]);
+  EXPECT_DOUBLE_EQ(runs.at("fp16").metrics.at("bits_effective"), 16.0);
+  EXPECT_LT(runs.at("u2").metrics.at("kv_bytes"), 0.9 * runs.at("fp16").metrics.at("kv_bytes"));
+}
+
+}  // namespace
+}  // namespace wq
