@@ -2,6 +2,7 @@
 #include "kernels/cuda/attention.cuh"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cmath>
 #include <map>
 #include <mutex>
@@ -10,6 +11,7 @@
 #include <string>
 
 #include "kernels/cuda/attention_combine.cuh"
+#include "kernels/cuda/attention_decode.cuh"
 #include "kernels/cuda/attention_kernel.cuh"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/dispatch.h"
@@ -322,7 +324,18 @@ namespace {
 
 struct launch_plan {
   int nt = 1, rows = 0, row_tiles = 0, splits = 1, tiles_per_split = 1;
+  bool decode = false;  // warp-independent decode kernel (attention_decode.cuh)
 };
+
+// Register cap of the decode kernel: 3 blocks per SM (168 registers) unless WQ_DECODE_MINB=4
+// (128 registers, more warps, some spills): a tuning switch for the benchmark.
+int decode_min_blocks() {
+  static const int v = [] {
+    const char* e = std::getenv("WQ_DECODE_MINB");
+    return e && std::atoi(e) == 4 ? 4 : 3;
+  }();
+  return v;
+}
 
 int device_sm_count() {
   int dev = 0;
@@ -341,12 +354,12 @@ int device_sm_count() {
 // Blocks of the chosen instantiation that fit on one SM (registers and shared memory decide).
 // Cached per (device, instantiation): the query costs microseconds and would land inside the
 // event-timed region of every launch.
-int resident_blocks(int head_dim, int nt, bool fast) {
+int resident_blocks(int head_dim, int nt, bool fast, bool decode) {
   int dev = 0;
   WQ_CUDA_CHECK(cudaGetDevice(&dev));
   static std::mutex mutex;
-  static std::map<std::tuple<int, int, int, bool>, int> cache;
-  const auto key = std::make_tuple(dev, head_dim, nt, fast);
+  static std::map<std::tuple<int, int, int, int>, int> cache;
+  const auto key = std::make_tuple(dev, head_dim, nt, decode ? 2 : static_cast<int>(fast));
   {
     std::lock_guard<std::mutex> lock(mutex);
     auto it = cache.find(key);
@@ -359,7 +372,13 @@ int resident_blocks(int head_dim, int nt, bool fast) {
                                      : reinterpret_cast<const void*>(&detail::attention_split_kernel<D, 2, true>))
                           : (nt == 1 ? reinterpret_cast<const void*>(&detail::attention_split_kernel<D, 1, false>)
                                      : reinterpret_cast<const void*>(&detail::attention_split_kernel<D, 2, false>));
-    WQ_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, fn, detail::kThreads, 0));
+    if (decode) {
+      const void* dfn = decode_min_blocks() == 4 ? reinterpret_cast<const void*>(&detail::attention_decode_kernel<D, 4>)
+                                                 : reinterpret_cast<const void*>(&detail::attention_decode_kernel<D, 3>);
+      WQ_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, dfn, detail::kDecThreads, 0));
+    } else {
+      WQ_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, fn, detail::kThreads, 0));
+    }
   });
   blocks = std::max(1, blocks);
   std::lock_guard<std::mutex> lock(mutex);
@@ -377,11 +396,24 @@ launch_plan plan_launch(const attention_shape& s) {
   p.rows = s.q_tokens * (s.q_heads / s.kv_heads);
   p.nt = p.rows <= 8 ? 1 : 2;
   p.row_tiles = (p.rows + 8 * p.nt - 1) / (8 * p.nt);
+  p.decode = s.fast_formats != 0 && p.rows <= 8;
   const int tiles = std::max(1, s.max_tiles);
+  if (p.decode) {
+    // Each of the 4 warps of a block takes every 4th tile of the block's range: one full wave
+    // of resident blocks, ranges a multiple of 4 tiles.
+    const long long base = static_cast<long long>(s.batch) * s.kv_heads;
+    const long long want = static_cast<long long>(resident_blocks(s.head_dim, 1, true, true)) * device_sm_count();
+    const int splits = static_cast<int>(std::max(1LL, want / base));
+    int tps = (tiles + splits - 1) / splits;
+    tps = (tps + detail::kDecWarps - 1) / detail::kDecWarps * detail::kDecWarps;
+    p.tiles_per_split = std::max(tps, (tiles + detail::kMaxSplits - 1) / detail::kMaxSplits);
+    p.splits = (tiles + p.tiles_per_split - 1) / p.tiles_per_split;
+    return p;
+  }
   // One full wave of resident blocks (equal work per split, so more waves only add a tail),
   // but at least 2 tiles per block so the prefetch has something to overlap.
   const long long base = static_cast<long long>(p.row_tiles) * s.batch * s.kv_heads;
-  const long long want = static_cast<long long>(resident_blocks(s.head_dim, p.nt, s.fast_formats != 0)) * device_sm_count();
+  const long long want = static_cast<long long>(resident_blocks(s.head_dim, p.nt, s.fast_formats != 0, false)) * device_sm_count();
   int splits = static_cast<int>(std::max(1LL, want / base));
   splits = std::min(splits, std::max(1, tiles / 2));
   p.tiles_per_split = (tiles + splits - 1) / splits;
@@ -454,7 +486,10 @@ void attention_over_segments(const attention_shape& shape, const void* q, const 
   dispatch_head_dim(shape.head_dim, [&](auto dim) {
     constexpr int D = decltype(dim)::value;
     const dim3 grid(p.splits, p.row_tiles, shape.batch * shape.kv_heads);
-    if (shape.fast_formats) {
+    if (p.decode) {
+      if (decode_min_blocks() == 4) detail::attention_decode_kernel<D, 4><<<grid, detail::kDecThreads, 0, stream>>>(args);
+      else detail::attention_decode_kernel<D, 3><<<grid, detail::kDecThreads, 0, stream>>>(args);
+    } else if (shape.fast_formats) {
       if (p.nt == 1) detail::attention_split_kernel<D, 1, true><<<grid, detail::kThreads, 0, stream>>>(args);
       else detail::attention_split_kernel<D, 2, true><<<grid, detail::kThreads, 0, stream>>>(args);
     } else {
@@ -463,7 +498,8 @@ void attention_over_segments(const attention_shape& shape, const void* q, const 
     }
     WQ_CUDA_CHECK_LAUNCH();
     const unsigned blocks = static_cast<unsigned>(shape.batch) * shape.kv_heads * p.rows;
-    detail::attention_combine_kernel<D><<<blocks, detail::kCombineThreads, 0, stream>>>(args, out, lse);
+    const dim3 cgrid(blocks, D / detail::kCombineChannels);
+    detail::attention_combine_kernel<D><<<cgrid, detail::kCombineThreads, 0, stream>>>(args, out, lse);
     WQ_CUDA_CHECK_LAUNCH();
   });
 }

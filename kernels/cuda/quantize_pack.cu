@@ -6,6 +6,8 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -288,6 +290,174 @@ __global__ void quantize_pack_rows_kernel(pack_spec sp, const void* x, input_dty
   if (mins) mins[sidx] = m16;
 }
 
+// ---- Fast paths: asymmetric min/max (fp32 rule), 1/2/4/8 bits, fp16/bf16 input, groups that
+// own whole words. Same arithmetic as quantize_group_dev, so the output is bit-identical.
+
+// Codes: round((x − m) / s) must equal rintf(__fdiv_rn(x − m, s)) bit for bit. A reciprocal
+// product is within 2 ulp of the quotient, so it rounds the same way unless it lies within a
+// hair of x.5; then the group takes the exact division (rare).
+__device__ __forceinline__ void unpack8(const uint4& raw, bool bf16, float (&v)[8]) {
+  const uint32_t w[4] = {raw.x, raw.y, raw.z, raw.w};
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    if (bf16) {
+      v[2 * i] = __uint_as_float(w[i] << 16);
+      v[2 * i + 1] = __uint_as_float(w[i] & 0xFFFF0000u);
+    } else {
+      const float2 f = __half22float2(*reinterpret_cast<const __half2*>(&w[i]));
+      v[2 * i] = f.x;
+      v[2 * i + 1] = f.y;
+    }
+  }
+}
+
+// Per-token groups: one thread per 8 consecutive channels (one 16-byte load), G / 8 lanes per
+// group reduce min/max by shuffles, each thread packs its 8 codes (8·b bits) in one store.
+template <int B>
+__global__ void __launch_bounds__(256) pack_rows_fast_kernel(const uint16_t* x, bool bf16, int heads, int tokens,
+                                                             int channels, int64_t x_head_stride, int group,
+                                                             uint32_t* words, uint16_t* scales, uint16_t* mins) {
+  const int oct_per_row = channels >> 3;
+  const int64_t total = static_cast<int64_t>(heads) * tokens * oct_per_row;
+  const int lanes_per_group = group >> 3;
+  const float top = static_cast<float>((1u << B) - 1u);
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o - threadIdx.x % 32 < total; o += stride) {
+    const bool ok = o < total;
+    // 32-bit index math (the launcher checks total < 2^31): 64-bit divisions are subroutine calls
+    const uint32_t o32 = ok ? static_cast<uint32_t>(o) : 0u;
+    const uint32_t row32 = o32 / static_cast<uint32_t>(oct_per_row);  // head·tokens + token
+    const int oc = static_cast<int>(o32 - row32 * static_cast<uint32_t>(oct_per_row));
+    const uint32_t h32 = row32 / static_cast<uint32_t>(tokens);
+    const int64_t row = row32, h = h32, t = row32 - h32 * static_cast<uint32_t>(tokens);
+    float v[8];
+    if (ok) {
+      const uint4 raw = __ldg(reinterpret_cast<const uint4*>(x + h * x_head_stride + t * channels + oc * 8));
+      unpack8(raw, bf16, v);
+    } else {
+#pragma unroll
+      for (int i = 0; i < 8; ++i) v[i] = 0.f;
+    }
+    float lo = v[0], hi = v[0];
+#pragma unroll
+    for (int i = 1; i < 8; ++i) {
+      lo = fminf(lo, v[i]);
+      hi = fmaxf(hi, v[i]);
+    }
+    for (int off = 1; off < lanes_per_group; off <<= 1) {
+      lo = fminf(lo, __shfl_xor_sync(0xffffffffu, lo, off));
+      hi = fmaxf(hi, __shfl_xor_sync(0xffffffffu, hi, off));
+    }
+    if (!ok) continue;
+    const uint16_t s16 = hbits(__fdiv_rn(__fsub_rn(hi, lo), top)), m16 = hbits(lo);
+    const float s = __half2float(__ushort_as_half(s16)), m = __half2float(__ushort_as_half(m16));
+    const float r = s == 0.f ? 0.f : __frcp_rn(s);
+    // Reciprocal products first; the exact division only if one of them lies near x.5.
+    float q[8];
+    bool near_half = false;
+#pragma unroll
+    for (int i = 0; i < 8; ++i) {
+      q[i] = __fsub_rn(v[i], m) * r;
+      near_half |= fabsf(q[i] - floorf(q[i]) - 0.5f) < 1e-3f;
+    }
+    if (near_half) {
+#pragma unroll
+      for (int i = 0; i < 8; ++i) q[i] = __fdiv_rn(__fsub_rn(v[i], m), s);
+    }
+    uint64_t packed = 0;
+#pragma unroll
+    for (int i = 0; i < 8; ++i) {
+      const uint32_t code = s == 0.f ? 0u : clamp_code(rintf(q[i]), top);
+      packed |= static_cast<uint64_t>(code) << (B * i);
+    }
+    // the thread's 8·B bits start at bit oc·8·B of the token's row of channels·B/32 words
+    char* dst = reinterpret_cast<char*>(words + row * (channels * B / 32)) + oc * B;
+    if constexpr (B == 1) *reinterpret_cast<uint8_t*>(dst) = static_cast<uint8_t>(packed);
+    else if constexpr (B == 2) *reinterpret_cast<uint16_t*>(dst) = static_cast<uint16_t>(packed);
+    else if constexpr (B == 4) *reinterpret_cast<uint32_t*>(dst) = static_cast<uint32_t>(packed);
+    else *reinterpret_cast<uint2*>(dst) = make_uint2(static_cast<uint32_t>(packed), static_cast<uint32_t>(packed >> 32));
+    if ((oc & (lanes_per_group - 1)) == 0) {
+      const int64_t gidx = row * (channels / group) + oc / lanes_per_group;
+      scales[gidx] = s16;
+      mins[gidx] = m16;
+    }
+  }
+}
+
+// Per-channel groups: a block covers 32 channels × one group of G tokens; warp w takes the
+// w-th run of c = 32 / B tokens (one output word per channel), lanes are channels (coalesced
+// 64-byte loads). Min/max meet in shared memory; codes come from registers (one read of x).
+template <int B>
+__global__ void __launch_bounds__(1024) pack_channels_fast_kernel(const uint16_t* x, bool bf16, int tokens,
+                                                                  int channels, int64_t x_head_stride, int group,
+                                                                  int64_t row_words, int64_t row_groups,
+                                                                  uint32_t* words, uint16_t* scales, uint16_t* mins) {
+  constexpr int c = 32 / B;
+  __shared__ float red_lo[32][33], red_hi[32][33];
+  const int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = blockDim.x >> 5;
+  const int ch = blockIdx.x * 32 + lane;
+  const int gi = blockIdx.y, h = blockIdx.z;
+  const int first = gi * group;
+  const int n = min(group, tokens - first);
+  const int t_lo = w * c;  // within the group
+  const bool ch_ok = ch < channels;
+  const uint16_t* src = x + h * x_head_stride + static_cast<int64_t>(first) * channels + ch;
+  float v[c];
+  float lo = INFINITY, hi = -INFINITY;
+#pragma unroll
+  for (int i = 0; i < c; ++i) {
+    const int tt = t_lo + i;
+    v[i] = 0.f;
+    if (ch_ok && tt < n) {
+      const uint16_t b = __ldg(src + static_cast<int64_t>(tt) * channels);
+      v[i] = bf16 ? __uint_as_float(static_cast<uint32_t>(b) << 16) : __half2float(__ushort_as_half(b));
+      lo = fminf(lo, v[i]);
+      hi = fmaxf(hi, v[i]);
+    }
+  }
+  red_lo[w][lane] = lo;
+  red_hi[w][lane] = hi;
+  __syncthreads();
+  lo = red_lo[0][lane];
+  hi = red_hi[0][lane];
+  for (int k = 1; k < nw; ++k) {
+    lo = fminf(lo, red_lo[k][lane]);
+    hi = fmaxf(hi, red_hi[k][lane]);
+  }
+  if (!ch_ok || t_lo >= n) return;
+  const float top = static_cast<float>((1u << B) - 1u);
+  const uint16_t s16 = hbits(__fdiv_rn(__fsub_rn(hi, lo), top)), m16 = hbits(lo);
+  const float s = __half2float(__ushort_as_half(s16)), m = __half2float(__ushort_as_half(m16));
+  const float r = s == 0.f ? 0.f : __frcp_rn(s);
+  float q[c];
+  bool near_half = false;
+#pragma unroll
+  for (int i = 0; i < c; ++i) {
+    q[i] = __fsub_rn(v[i], m) * r;
+    near_half |= fabsf(q[i] - floorf(q[i]) - 0.5f) < 1e-3f;
+  }
+  if (near_half) {
+#pragma unroll
+    for (int i = 0; i < c; ++i) q[i] = __fdiv_rn(__fsub_rn(v[i], m), s);
+  }
+  uint32_t word = 0;
+#pragma unroll
+  for (int i = 0; i < c; ++i) {
+    if (t_lo + i < n && s != 0.f) word |= clamp_code(rintf(q[i]), top) << (B * i);
+  }
+  const int64_t crow = static_cast<int64_t>(h) * channels + ch;
+  words[crow * row_words + (first + t_lo) / c] = word;
+  if (w == 0) {
+    scales[crow * row_groups + gi] = s16;
+    mins[crow * row_groups + gi] = m16;
+  }
+}
+
+bool fast_pack_ok(const pack_spec& sp, input_dtype dt) {
+  return !sp.ternary && !sp.symmetric && !sp.sign_meanabs && !sp.kivi_fp16 && !sp.base3 && dt != input_dtype::f32 &&
+         (sp.bits == 1 || sp.bits == 2 || sp.bits == 4 || sp.bits == 8) && sp.group_size % (32 / sp.bits) == 0;
+}
+
 int blocks_for(int64_t threads) {
   const int64_t b = (threads + 255) / 256;
   return static_cast<int>(b < 1 ? 1 : (b > 65535 * 4 ? 65535 * 4 : b));
@@ -322,6 +492,31 @@ void quantize_pack(const pack_spec& sp, const void* x, input_dtype dtype, int he
   const bool shared_edges = sp.group_size % c != 0;
   if (shared_edges)
     WQ_CUDA_CHECK(cudaMemsetAsync(words, 0, static_cast<size_t>(heads) * rows * rw * 4, stream));
+  if (fast_pack_ok(sp, dtype)) {
+    const bool bf = dtype == input_dtype::bf16;
+    const uint16_t* xs = static_cast<const uint16_t*>(x);
+    const int G = sp.group_size;
+    if (sp.per_channel && G / (32 / sp.bits) <= 32) {
+      const dim3 grid(static_cast<unsigned>((channels + 31) / 32), static_cast<unsigned>(rg), static_cast<unsigned>(heads));
+      const int threads = 32 * ((G + 32 / sp.bits - 1) / (32 / sp.bits));
+#define WQ_PACK_CH(B) pack_channels_fast_kernel<B><<<grid, threads, 0, stream>>>(xs, bf, tokens, channels, x_head_stride, G, rw, rg, words, scales, mins)
+      switch (sp.bits) { case 1: WQ_PACK_CH(1); break; case 2: WQ_PACK_CH(2); break; case 4: WQ_PACK_CH(4); break; default: WQ_PACK_CH(8); break; }
+#undef WQ_PACK_CH
+      WQ_CUDA_CHECK_LAUNCH();
+      return;
+    }
+    const bool aligned = reinterpret_cast<uintptr_t>(x) % 16 == 0 && x_head_stride % 8 == 0 && channels % 8 == 0;
+    const int64_t octets = static_cast<int64_t>(heads) * tokens * (channels / 8);
+    if (!sp.per_channel && aligned && G % 8 == 0 && G <= 256 && ((G / 8) & (G / 8 - 1)) == 0 &&
+        octets < (int64_t{1} << 31)) {
+      const int blocks = static_cast<int>(std::min<int64_t>((octets + 255) / 256, 132 * 16));
+#define WQ_PACK_ROW(B) pack_rows_fast_kernel<B><<<blocks, 256, 0, stream>>>(xs, bf, heads, tokens, channels, x_head_stride, G, words, scales, mins)
+      switch (sp.bits) { case 1: WQ_PACK_ROW(1); break; case 2: WQ_PACK_ROW(2); break; case 4: WQ_PACK_ROW(4); break; default: WQ_PACK_ROW(8); break; }
+#undef WQ_PACK_ROW
+      WQ_CUDA_CHECK_LAUNCH();
+      return;
+    }
+  }
   const size_t staged_bytes = static_cast<size_t>(kRowsPerBlock) * (sp.group_size + 1) * 2;
   if (!sp.per_channel && dtype != input_dtype::f32 && staged_bytes <= 96 * 1024) {
     static bool configured = false;  // raise the dynamic shared-memory limit once per process

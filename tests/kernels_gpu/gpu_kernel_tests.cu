@@ -317,6 +317,26 @@ std::vector<attn_case> attention_cases() {
     add("token-level mixed 8/3/2/1 g16" + d, D, 1, 8, 2, 1, false,
         [] { return std::vector<segment_spec>{interleaved(611, {8, 3, 2, 1}, 16), dense(1)}; });
     add("dense only" + d, D, 1, 4, 4, 1, false, [] { return std::vector<segment_spec>{dense(130)}; });
+    // Decode kernel with folded scales (key groups a multiple of 64 tokens, value group = D)
+    // and its mixed paths (keys and values of different widths, key groups of 64 and 128).
+    for (int bits : {1, 2, 4, 8})
+      add("decode folded " + std::to_string(bits) + "b G128 + tail" + d, D, 2, 28, 4, 1, false,
+          [=] { return std::vector<segment_spec>{kivi(989, bits, 128, D), dense(17)}; });
+    add("decode folded windowquant 8/4/2/1 odd + empty + 1-token" + d, D, 3, 28, 4, 1, false, [=] {
+      return std::vector<segment_spec>{kivi(1, 8, 64, D), kivi(250, 4, 128, D), segment_spec{}, kivi(1, 2, 128, D),
+                                       kivi(777, 2, 64, D), kivi(1023, 1, 128, D), dense(1)};
+    });
+    add("decode folded K4/V2 + K1/V8 + sym 4b" + d, D, 2, 28, 4, 1, false, [=] {
+      segment_spec a = kivi(300, 4, 128, D), b = kivi(129, 1, 64, D);
+      a.value.pack.bits = 2;
+      b.value.pack.bits = 8;
+      b.value.pack.group_size = 32;
+      return std::vector<segment_spec>{a, b, kivi(200, 4, 64, D, true), dense(40)};
+    });
+    add("decode folded bf16 2b" + d, D, 2, 28, 4, 1, true,
+        [=] { return std::vector<segment_spec>{kivi(700, 2, 128, D), dense(33)}; });
+    add("decode folded GQA 32/8 batch 4, 2 query tokens" + d, D, 4, 32, 8, 2, false,
+        [=] { return std::vector<segment_spec>{kivi(2000, 2, 128, D), dense(64)}; });
     add("bf16 uniform 2b" + d, D, 2, 28, 4, 1, true, [] { return std::vector<segment_spec>{kivi(700, 2), dense(33)}; });
     add("GQA 32/8 batch 4" + d, D, 4, 32, 8, 1, false, [] { return std::vector<segment_spec>{kivi(2000, 2), dense(64)}; });
     add("prefill 37 queries" + d, D, 1, 28, 4, 37, false, [] { return std::vector<segment_spec>{kivi(900, 2), kivi(400, 4), dense(37)}; });

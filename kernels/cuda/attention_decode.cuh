@@ -1,0 +1,828 @@
+// Warp-independent decode kernel for the common formats (classify_table() == 1: keys per
+// channel, values per token, 1/2/4/8 bits, dense16 tail) when the rows of one KV head fit one
+// mma column block (q_tokens · group <= 8). Each warp streams its own 64-token tiles straight
+// from global memory into registers (no shared-memory staging, no block barrier in the loop),
+// builds tensor-core fragments from the packed words with one prmt per pair of rows and
+// lop3 + hfma2 per half2 (the "1024 + code" trick, exact), and keeps its own online softmax.
+// The block merges its 4 warps once at the end.
+//
+// Layout trick: the mma's token (M) and channel (K) orders are free as long as Q and P use the
+// same ones. Thread slot g = lane / 4 owns 8 consecutive tokens of a tile for keys (half a
+// 2-bit word of each channel row) and D / 8 consecutive channels for values (one 2-bit word of
+// each token row), so every loaded word is consumed whole by one thread:
+//   QK chunk j (16 tokens), row r  <-> tile token 8·(r & 7) + 2j + (r >> 3)
+//   QK k-slot (2t + e, 2t + 8 + e) <-> channel 16·ks + 4t + e, 16·ks + 4t + 2 + e
+//   PV row r of m-tile mt          <-> channel (D/8)·(r & 7) + 2·mt + (r >> 3)
+// P goes from the QK accumulator layout to the PV operand layout by movmatrix (no shared memory).
+//
+// Scales: a key group that covers the whole tile (group % 64 == 0) is folded into q
+// (s = Σ code·(q∘scale) + Σ q·min); a value group that covers the whole token (group == D) is
+// folded into P (o = Σ code·(p·scale) + Σ p·min, the min term a per-row scalar). Smaller groups
+// are dequantized in the fragment (one extra hfma2 per half2).
+#pragma once
+
+#include "kernels/cuda/attention_kernel.cuh"
+
+namespace wq::kernels::detail {
+
+inline constexpr int kDecWarps = 4;
+inline constexpr int kDecThreads = 32 * kDecWarps;
+
+__device__ __forceinline__ uint32_t lop3_and_or(uint32_t a, uint32_t b, uint32_t c) {
+  uint32_t d;
+  asm("lop3.b32 %0, %1, %2, %3, 0xEA;\n" : "=r"(d) : "r"(a), "r"(b), "r"(c));  // (a & b) | c
+  return d;
+}
+__device__ __forceinline__ uint32_t movmatrix_trans(uint32_t a) {
+  uint32_t d;
+  asm volatile("movmatrix.sync.aligned.m8n8.trans.b16 %0, %1;\n" : "=r"(d) : "r"(a));
+  return d;
+}
+__device__ __forceinline__ uint32_t hfma2_u(uint32_t a, uint32_t b, uint32_t c) {
+  return as_u32(__hfma2(as_h2(a), as_h2(b), as_h2(c)));
+}
+__device__ __forceinline__ uint32_t hmul2_u(uint32_t a, uint32_t b) { return as_u32(__hmul2(as_h2(a), as_h2(b))); }
+__device__ __forceinline__ uint32_t ldg_word(const uint32_t* p) { return __ldg(p); }
+__device__ __forceinline__ uint16_t ldg_u16(const uint16_t* p) { return __ldg(reinterpret_cast<const unsigned short*>(p)); }
+
+// N codes of B bits owned by one thread slot (0..7) of a row: where they are and how they merge.
+template <int B, int N>
+struct slice {
+  static constexpr int kBits = B * N;                          // 8 .. 128
+  static constexpr int kWords = kBits >= 32 ? kBits / 32 : 1;  // words loaded per row
+  static constexpr int kRegs = kBits >= 16 ? kBits / 16 : 1;   // merged registers per row pair
+  static constexpr int kPerHalf = kBits >= 16 ? 16 / B : N;    // codes per 16-bit half
+  static constexpr int kShift = (10 / B) * B;                  // codes past bit 10: shift first
+  // word of the row holding the slot's first code, relative to the tile's first word
+  __device__ static int word(int slot) { return kBits >= 32 ? slot * kWords : (slot * kBits) >> 5; }
+  // prmt selector pairing the slot's bits of row A (low half) and row B (high half)
+  __device__ static uint32_t selector(int slot) {
+    if constexpr (kBits == 8) {
+      const uint32_t by = slot & 3;
+      return by | (by << 4) | ((by + 4) << 8) | ((by + 4) << 12);
+    } else {
+      return (slot & 1) ? 0x7632u : 0x5410u;
+    }
+  }
+  __device__ static void merge(const uint32_t (&a)[kWords], const uint32_t (&b)[kWords], uint32_t sel,
+                               uint32_t (&m)[kRegs]) {
+    if constexpr (kBits <= 16) {
+      m[0] = __byte_perm(a[0], b[0], sel);
+    } else {
+#pragma unroll
+      for (int i = 0; i < kWords; ++i) {
+        m[2 * i] = __byte_perm(a[i], b[i], 0x5410);
+        m[2 * i + 1] = __byte_perm(a[i], b[i], 0x7632);
+      }
+    }
+  }
+  // bit position (after the optional shift) of code n inside its 16-bit half
+  __host__ __device__ static constexpr int bit_of(int n) {
+    return ((n % kPerHalf) * B + B > 10) ? (n % kPerHalf) * B - kShift : (n % kPerHalf) * B;
+  }
+  // half2 (code·2^bit of row A, of row B): one lop3 and one hsub2 with the shared constant
+  // 0x6400 (1024); exact. The 2^bit factor is removed from the fp32 mma results.
+  template <int n_>
+  __device__ static uint32_t raw(const uint32_t (&m)[kRegs]) {
+    constexpr int n = n_ < N ? n_ : 0;  // unreachable indices of a narrower slice
+    constexpr int reg = n / kPerHalf, pos = n % kPerHalf;
+    constexpr bool shifted = pos * B + B > 10;
+    constexpr int bit = bit_of(n);
+    constexpr uint32_t mask = (((1u << B) - 1u) << bit) * 0x00010001u;
+    const uint32_t src = shifted ? (m[reg] >> kShift) : m[reg];
+    return as_u32(__hsub2(as_h2(lop3_and_or(src, mask, 0x64006400u)), as_h2(0x64006400u)));
+  }
+  // exact code values (dequantize-in-fragment path)
+  template <int n_>
+  __device__ static uint32_t code(const uint32_t (&m)[kRegs]) {
+    constexpr int n = n_ < N ? n_ : 0;
+    constexpr uint32_t mul = static_cast<uint32_t>(15 - bit_of(n)) << 10;  // 2^-bit
+    return hmul2_u(raw<n_>(m), mul * 0x00010001u);
+  }
+};
+
+// code(n) / raw(n) with n known after unrolling (the switch folds away).
+template <class S, bool raw_>
+__device__ __forceinline__ uint32_t code_n(const uint32_t (&m)[S::kRegs], int n) {
+  switch (n) {
+    case 0: return raw_ ? S::template raw<0>(m) : S::template code<0>(m);
+    case 1: return raw_ ? S::template raw<1>(m) : S::template code<1>(m);
+    case 2: return raw_ ? S::template raw<2>(m) : S::template code<2>(m);
+    case 3: return raw_ ? S::template raw<3>(m) : S::template code<3>(m);
+    case 4: return raw_ ? S::template raw<4>(m) : S::template code<4>(m);
+    case 5: return raw_ ? S::template raw<5>(m) : S::template code<5>(m);
+    case 6: return raw_ ? S::template raw<6>(m) : S::template code<6>(m);
+    case 7: return raw_ ? S::template raw<7>(m) : S::template code<7>(m);
+    case 8: return raw_ ? S::template raw<8>(m) : S::template code<8>(m);
+    case 9: return raw_ ? S::template raw<9>(m) : S::template code<9>(m);
+    case 10: return raw_ ? S::template raw<10>(m) : S::template code<10>(m);
+    case 11: return raw_ ? S::template raw<11>(m) : S::template code<11>(m);
+    case 12: return raw_ ? S::template raw<12>(m) : S::template code<12>(m);
+    case 13: return raw_ ? S::template raw<13>(m) : S::template code<13>(m);
+    case 14: return raw_ ? S::template raw<14>(m) : S::template code<14>(m);
+    default: return raw_ ? S::template raw<15>(m) : S::template code<15>(m);
+  }
+}
+// 2^-bit of code n as a float (runtime width)
+__device__ __forceinline__ int bit_of_rt(int bits, int n_per_thread, int n) {
+  const int lg = __ffs(bits) - 1;  // bits in {1, 2, 4, 8}
+  const int per_half = bits * n_per_thread >= 16 ? 16 >> lg : n_per_thread;
+  const int bit = (n & (per_half - 1)) << lg;
+  return bit + bits > 10 ? bit - ((10 >> lg) << lg) : bit;
+}
+
+// One tensor of the current segment for this KV head (registers; reloaded on segment change).
+struct dec_tensor {
+  const uint32_t* words = nullptr;
+  const uint16_t* scales = nullptr;
+  const uint16_t* mins = nullptr;
+  int format = 0, bits = 0, rule = 0, group = 0;
+  int row_words = 0;       // keys per channel: words per channel row; values: words per token
+  int groups_per_row = 0;  // keys: ceil(tokens / group); values: D / group
+  bool bf16 = false;
+  float min_coef = 0.f;  // no min array: min = min_coef·scale (sym, ternary, scale-only rules)
+};
+
+template <int D>
+__device__ __forceinline__ dec_tensor load_tensor(const tensor_view& tv, int tokens, int kv_head, bool is_key) {
+  dec_tensor t;
+  t.format = static_cast<int>(tv.format);
+  t.bits = tv.storage_bits;
+  t.rule = static_cast<int>(tv.rule);
+  t.group = tv.group_size;
+  t.bf16 = tv.dense_bf16;
+  t.words = tv.words + kv_head * tv.head_stride_words;
+  if (tv.format == tensor_format::packed) {
+    t.scales = tv.scales + kv_head * tv.head_stride_groups;
+    t.mins = tv.rule == dequant_rule::asym && tv.mins ? tv.mins + kv_head * tv.head_stride_groups : nullptr;
+    t.min_coef = tv.rule == dequant_rule::sym       ? -static_cast<float>((1 << (tv.storage_bits - 1)) - 1)
+                 : tv.rule == dequant_rule::ternary ? -1.f
+                                                    : 0.f;
+    const int c = 32 / tv.storage_bits;
+    if (is_key) {
+      t.row_words = div_fast(tokens + c - 1, c);
+      t.groups_per_row = div_fast(tokens + tv.group_size - 1, tv.group_size);
+    } else {
+      t.row_words = div_fast(D, c);
+      t.groups_per_row = div_fast(D, tv.group_size);
+    }
+  }
+  return t;
+}
+
+// min of a group in fp32 (dequant rule folded: every format is code·scale + min)
+__device__ __forceinline__ float group_min(const dec_tensor& t, float scale, int64_t idx) {
+  if (t.mins) return __half2float(__ushort_as_half(ldg_u16(t.mins + idx)));  // asym
+  return t.min_coef * scale;
+}
+
+template <int D>
+struct dec_state {
+  uint32_t qf[D / 16][2];  // B fragments: q (scaled by softmax scale·log2 e), ∘ key scale when folded
+  float bias[2];           // Σ q·min of the folded key group, rows 2t, 2t+1
+  int qf_seg = -2, qf_group = -1;
+  float m[2], l[2], mm[2];  // running max (log2), partial sum, partial value-min term
+  float acc[D / 16][4];
+  int acc_bits = 0;  // acc holds Σ code·2^bit(acc_bits, channel) terms (0: true values)
+};
+
+// Re-expresses acc for value width `bits` (fold path: raw codes carry 2^bit per channel;
+// 0: true values). Powers of two: exact. Runs only when the width changes.
+template <int D>
+__device__ __forceinline__ void set_acc_bits(dec_state<D>& st, int bits) {
+  if (bits == st.acc_bits) return;
+#pragma unroll
+  for (int mt = 0; mt < D / 16; ++mt) {
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int n = 2 * mt + h;
+      const int from = st.acc_bits ? bit_of_rt(st.acc_bits, D / 8, n) : 0;  // acc = true·2^from
+      const int to = bits ? bit_of_rt(bits, D / 8, n) : 0;
+      const float f = __int_as_float((127 + to - from) << 23);
+      st.acc[mt][2 * h] *= f;
+      st.acc[mt][2 * h + 1] *= f;
+    }
+  }
+  st.acc_bits = bits;
+}
+
+// Stages this warp's q rows once (B-fragment order: word (ks·2 + h)·32 + lane holds channels
+// 16ks + 4t + 2h, +1 of row g, scaled by softmax scale·log2 e and rounded to fp16 (what the mma
+// sees); rows past `rows` are 0).
+template <int D>
+__device__ __forceinline__ void stage_query(const kernel_args& args, int seq, int kv_head, uint32_t* q_smem) {
+  const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+  const int qgroup = args.q_heads / args.kv_heads;
+  const bool row_ok = g < args.rows;
+  const int qt = row_ok ? g / qgroup : 0, head = kv_head * qgroup + (row_ok ? g % qgroup : 0);
+  const int64_t base = ((static_cast<int64_t>(seq) * args.q_tokens + qt) * args.q_heads + head) * D;
+  const uint32_t* qw = static_cast<const uint32_t*>(args.q) + base / 2;
+#pragma unroll
+  for (int ks = 0; ks < D / 16; ++ks) {
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      uint32_t val = 0u;
+      if (row_ok) {
+        const uint32_t raw = qw[(ks * 16 + 4 * t + 2 * h) / 2];
+        float2 f;
+        if (args.bf16) f = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&raw));
+        else f = __half22float2(*reinterpret_cast<const __half2*>(&raw));
+        val = as_u32(__floats2half2_rn(f.x * args.scale_log2, f.y * args.scale_log2));
+      }
+      q_smem[(ks * 2 + h) * 32 + lane] = val;
+    }
+  }
+  __syncwarp();
+}
+
+// st.qf = q ∘ scale of key group `group` (fold) and st.bias = Σ q·min, or plain q (group < 0).
+// Each lane loads the (scale, min) of D/32 channels once into shared memory (the 8 lanes of a
+// column used to load the same 64 values each).
+template <int D>
+__device__ __forceinline__ void set_query_operand(const dec_tensor& k, int group, const uint32_t* q_smem,
+                                                  uint32_t* sm_smem, dec_state<D>& st) {
+  const int lane = threadIdx.x & 31, t = lane & 3;
+  if (group < 0) {
+#pragma unroll
+    for (int ks = 0; ks < D / 16; ++ks) {
+      st.qf[ks][0] = q_smem[(ks * 2) * 32 + lane];
+      st.qf[ks][1] = q_smem[(ks * 2 + 1) * 32 + lane];
+    }
+    st.bias[0] = st.bias[1] = 0.f;
+    return;
+  }
+  __syncwarp();
+#pragma unroll
+  for (int i = 0; i < D / 64; ++i) {  // lane takes channels 2·(lane + 32i), +1
+    const int ch = 2 * (lane + 32 * i);
+    float s[2], m[2];
+#pragma unroll
+    for (int e = 0; e < 2; ++e) {
+      const int64_t idx = static_cast<int64_t>(ch + e) * k.groups_per_row + group;
+      s[e] = __half2float(__ushort_as_half(ldg_u16(k.scales + idx)));
+      m[e] = group_min(k, s[e], idx);
+    }
+    sm_smem[ch / 2] = as_u32(__floats2half2_rn(s[0], s[1]));
+    reinterpret_cast<float2*>(sm_smem + D / 2)[ch / 2] = make_float2(m[0], m[1]);
+  }
+  __syncwarp();
+  float part = 0.f;
+#pragma unroll
+  for (int ks = 0; ks < D / 16; ++ks) {
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int ch = ks * 16 + 4 * t + 2 * h;
+      const uint32_t qv = q_smem[(ks * 2 + h) * 32 + lane];
+      st.qf[ks][h] = hmul2_u(qv, sm_smem[ch / 2]);
+      const float2 qf = __half22float2(as_h2(qv));
+      const float2 mn = reinterpret_cast<const float2*>(sm_smem + D / 2)[ch / 2];
+      part += qf.x * mn.x + qf.y * mn.y;
+    }
+  }
+  part += __shfl_xor_sync(0xffffffffu, part, 1);
+  part += __shfl_xor_sync(0xffffffffu, part, 2);  // row g complete
+  st.bias[0] = __shfl_sync(0xffffffffu, part, 8 * t);      // row 2t
+  st.bias[1] = __shfl_sync(0xffffffffu, part, 8 * t + 4);  // row 2t+1
+}
+
+// ---- QK over one 64-token tile: c[j][..] = S^T of chunk j -------------------------------
+template <int D, int B, bool fold>
+__device__ __forceinline__ void qk_packed(const dec_tensor& k, int t0, const dec_state<D>& st, float (&c)[4][4]) {
+  using S = slice<B, 8>;
+  const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+  const int w0 = (t0 * B) >> 5;  // t0 % 64 == 0: word aligned for every width
+  const int wi = w0 + S::word(g);
+  const uint32_t sel = S::selector(g);
+  constexpr bool kPrefetch = B <= 4;
+  uint32_t raw[kPrefetch ? D / 16 : 1][4][S::kWords];
+  // Word indices clamped to the row (past the segment's last word: that word again; those
+  // tokens are masked). 32-bit offsets: D · row_words stays far below 2^31.
+  int wl[S::kWords];
+#pragma unroll
+  for (int w = 0; w < S::kWords; ++w) wl[w] = min(wi + w, k.row_words - 1);
+  const int row0 = 4 * t * k.row_words;
+  auto load = [&](int ks, uint32_t (&r)[4][S::kWords]) {
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      const uint32_t* row = k.words + (row0 + (ks * 16 + i) * k.row_words);
+#pragma unroll
+      for (int w = 0; w < S::kWords; ++w) r[i][w] = ldg_word(row + wl[w]);
+    }
+  };
+  if constexpr (kPrefetch) {
+#pragma unroll
+    for (int ks = 0; ks < D / 16; ++ks) load(ks, raw[ks]);
+  }
+  // Dequantize-in-fragment path (group smaller than the tile): the thread's 8 tokens lie in
+  // one group (groups are multiples of 16 tokens).
+  const int my_group = fold ? 0 : div_fast(t0 + 8 * g, k.group);
+#pragma unroll
+  for (int j = 0; j < 4; ++j) c[j][0] = c[j][1] = c[j][2] = c[j][3] = 0.f;
+#pragma unroll
+  for (int ks = 0; ks < D / 16; ++ks) {
+    uint32_t cur[4][S::kWords];
+    if constexpr (kPrefetch) {
+#pragma unroll
+      for (int i = 0; i < 4; ++i)
+#pragma unroll
+        for (int w = 0; w < S::kWords; ++w) cur[i][w] = raw[ks][i][w];
+    } else {
+      load(ks, cur);
+    }
+    uint32_t m01[S::kRegs], m23[S::kRegs];
+    S::merge(cur[0], cur[1], sel, m01);
+    S::merge(cur[2], cur[3], sel, m23);
+    uint32_t sc[2] = {0, 0}, mn[2] = {0, 0};
+    if constexpr (!fold) {
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        float s[2], mi[2];
+#pragma unroll
+        for (int e = 0; e < 2; ++e) {
+          const int64_t idx = static_cast<int64_t>(ks * 16 + 4 * t + 2 * h + e) * k.groups_per_row + my_group;
+          s[e] = __half2float(__ushort_as_half(ldg_u16(k.scales + idx)));
+          mi[e] = group_min(k, s[e], idx);
+        }
+        sc[h] = as_u32(__floats2half2_rn(s[0], s[1]));
+        mn[h] = as_u32(__floats2half2_rn(mi[0], mi[1]));
+      }
+    }
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+      uint32_t a[4] = {code_n<S, fold>(m01, 2 * j), code_n<S, fold>(m01, 2 * j + 1), code_n<S, fold>(m23, 2 * j),
+                       code_n<S, fold>(m23, 2 * j + 1)};
+      if constexpr (!fold) {
+        a[0] = hfma2_u(a[0], sc[0], mn[0]);
+        a[1] = hfma2_u(a[1], sc[0], mn[0]);
+        a[2] = hfma2_u(a[2], sc[1], mn[1]);
+        a[3] = hfma2_u(a[3], sc[1], mn[1]);
+      }
+      mma_16816(c[j], a, st.qf[ks][0], st.qf[ks][1]);
+    }
+  }
+  if constexpr (fold) {  // rows g / g+8 of chunk j held code·2^bit of token 2j / 2j+1
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+      const float f0 = __int_as_float((127 - S::bit_of(2 * j)) << 23);
+      const float f1 = __int_as_float((127 - S::bit_of(2 * j + 1)) << 23);
+      c[j][0] *= f0;
+      c[j][1] *= f0;
+      c[j][2] *= f1;
+      c[j][3] *= f1;
+    }
+  }
+}
+
+// dense16 keys ([T][D] in the query dtype, converted to fp16)
+__device__ __forceinline__ uint32_t to_half2(uint32_t raw, bool bf16) {
+  if (!bf16) return raw;
+  const float2 f = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&raw));
+  return as_u32(__floats2half2_rn(f.x, f.y));
+}
+
+template <int D>
+__device__ __forceinline__ void qk_dense(const dec_tensor& k, int t0, int nt, const dec_state<D>& st, float (&c)[4][4]) {
+  const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+#pragma unroll
+  for (int j = 0; j < 4; ++j) {
+    c[j][0] = c[j][1] = c[j][2] = c[j][3] = 0.f;
+    const int tok0 = 8 * g + 2 * j, tok1 = tok0 + 1;
+    const uint32_t* r0 = k.words + static_cast<int64_t>(t0 + tok0) * (D / 2);
+    const uint32_t* r1 = r0 + D / 2;
+#pragma unroll
+    for (int ks = 0; ks < D / 16; ++ks) {
+      const int wj = ks * 8 + 2 * t;  // channels 16ks + 4t .. +3
+      uint32_t a[4];
+      a[0] = tok0 < nt ? to_half2(ldg_word(r0 + wj), k.bf16) : 0u;
+      a[1] = tok1 < nt ? to_half2(ldg_word(r1 + wj), k.bf16) : 0u;
+      a[2] = tok0 < nt ? to_half2(ldg_word(r0 + wj + 1), k.bf16) : 0u;
+      a[3] = tok1 < nt ? to_half2(ldg_word(r1 + wj + 1), k.bf16) : 0u;
+      mma_16816(c[j], a, st.qf[ks][0], st.qf[ks][1]);
+    }
+  }
+}
+
+// Per-tile value scales, 16 registers either way. fold (group == D): r[2j], r[2j+1] = the
+// scale pairs that multiply chunk j's P fragments (tokens of the PV layout), r[8 + i] = half2
+// mins of the thread's QK-layout tokens 8g + 2i, 8g + 2i + 1. Otherwise r[2j + h] / r[8 + 2j + h]
+// = (scale, min) pairs of the thread's channel group for the dequantize-in-fragment path.
+struct v_scales {
+  uint32_t r[16];
+};
+
+// ---- PV over one tile ----------------------------------------------------------------------
+// Values per token: thread slot g owns channels (D/8)·g .. +D/8 of every token; chunk j pairs
+// tokens (16t + 2j, 16t + 8 + 2j) [a0, a1] and (16t + 2j + 1, 16t + 9 + 2j) [a2, a3].
+template <int D, int B>
+struct v_tile {
+  using S = slice<B, D / 8>;
+  uint32_t raw[4][4][S::kWords];  // [chunk][token 0..3][word]
+};
+
+template <int D, int B>
+__device__ __forceinline__ void load_v(const dec_tensor& v, int t0, int nt, v_tile<D, B>& vt) {
+  using S = slice<B, D / 8>;
+  const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+  const int wi = S::word(g);
+#pragma unroll
+  for (int j = 0; j < 4; ++j) {
+    const int toks[4] = {16 * t + 2 * j, 16 * t + 8 + 2 * j, 16 * t + 2 * j + 1, 16 * t + 9 + 2 * j};
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      const uint32_t* row = v.words + static_cast<int64_t>(t0 + toks[i]) * v.row_words + wi;
+#pragma unroll
+      for (int w = 0; w < S::kWords; ++w) vt.raw[j][i][w] = toks[i] < nt ? ldg_word(row + w) : 0u;
+    }
+  }
+}
+
+template <int D, int B, bool fold>
+__device__ __forceinline__ void pv_packed(const v_tile<D, B>& vt, const uint32_t (&b)[4][2], const v_scales& vs,
+                                          dec_state<D>& st) {
+  using S = slice<B, D / 8>;
+  const int lane = threadIdx.x & 31, g = lane >> 2;
+  const uint32_t sel = S::selector(g);
+#pragma unroll
+  for (int j = 0; j < 4; ++j) {
+    uint32_t ma[S::kRegs], mb[S::kRegs];
+    S::merge(vt.raw[j][0], vt.raw[j][1], sel, ma);
+    S::merge(vt.raw[j][2], vt.raw[j][3], sel, mb);
+#pragma unroll
+    for (int mt = 0; mt < D / 16; ++mt) {
+      uint32_t a[4] = {code_n<S, fold>(ma, 2 * mt), code_n<S, fold>(ma, 2 * mt + 1), code_n<S, fold>(mb, 2 * mt),
+                       code_n<S, fold>(mb, 2 * mt + 1)};
+      if constexpr (!fold) {
+        a[0] = hfma2_u(a[0], vs.r[2 * j], vs.r[8 + 2 * j]);
+        a[1] = hfma2_u(a[1], vs.r[2 * j], vs.r[8 + 2 * j]);
+        a[2] = hfma2_u(a[2], vs.r[2 * j + 1], vs.r[8 + 2 * j + 1]);
+        a[3] = hfma2_u(a[3], vs.r[2 * j + 1], vs.r[8 + 2 * j + 1]);
+      }
+      mma_16816(st.acc[mt], a, b[j][0], b[j][1]);
+    }
+  }
+}
+
+template <int D>
+__device__ __forceinline__ void pv_dense(const dec_tensor& v, int t0, int nt, const uint32_t (&b)[4][2], dec_state<D>& st) {
+  const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+#pragma unroll
+  for (int j = 0; j < 4; ++j) {
+    const int toks[4] = {16 * t + 2 * j, 16 * t + 8 + 2 * j, 16 * t + 2 * j + 1, 16 * t + 9 + 2 * j};
+    uint32_t raw[4][D / 16];
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      const uint32_t* row = v.words + static_cast<int64_t>(t0 + toks[i]) * (D / 2) + g * (D / 16);
+#pragma unroll
+      for (int w = 0; w < D / 16; ++w) raw[i][w] = toks[i] < nt ? to_half2(ldg_word(row + w), v.bf16) : 0u;
+    }
+#pragma unroll
+    for (int mt = 0; mt < D / 16; ++mt) {
+      const uint32_t a[4] = {__byte_perm(raw[0][mt], raw[1][mt], 0x5410), __byte_perm(raw[0][mt], raw[1][mt], 0x7632),
+                             __byte_perm(raw[2][mt], raw[3][mt], 0x5410), __byte_perm(raw[2][mt], raw[3][mt], 0x7632)};
+      mma_16816(st.acc[mt], a, b[j][0], b[j][1]);
+    }
+  }
+}
+
+template <int D>
+__device__ __forceinline__ void load_v_scales(const dec_tensor& v, int t0, int nt, bool fold, v_scales& vs) {
+  const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+  const int gv = fold ? 0 : div_fast((D / 8) * g, v.group);
+#pragma unroll
+  for (int j = 0; j < 4; ++j) {
+    const int toks[4] = {16 * t + 2 * j, 16 * t + 8 + 2 * j, 16 * t + 2 * j + 1, 16 * t + 9 + 2 * j};
+    float s[4], mi[4];
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      s[i] = mi[i] = 0.f;
+      if (toks[i] < nt) {
+        const int64_t idx = static_cast<int64_t>(t0 + toks[i]) * v.groups_per_row + gv;
+        s[i] = __half2float(__ushort_as_half(ldg_u16(v.scales + idx)));
+        if (!fold) mi[i] = group_min(v, s[i], idx);
+      }
+    }
+    vs.r[2 * j] = as_u32(__floats2half2_rn(s[0], s[1]));
+    vs.r[2 * j + 1] = as_u32(__floats2half2_rn(s[2], s[3]));
+    if (!fold) {
+      vs.r[8 + 2 * j] = as_u32(__floats2half2_rn(mi[0], mi[1]));
+      vs.r[8 + 2 * j + 1] = as_u32(__floats2half2_rn(mi[2], mi[3]));
+    }
+  }
+  if (fold) {
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      float mi[2];
+#pragma unroll
+      for (int e = 0; e < 2; ++e) {
+        const int tok = 8 * g + 2 * i + e;
+        mi[e] = 0.f;
+        if (tok < nt) {
+          const int64_t idx = t0 + tok;  // one group per token
+          mi[e] = group_min(v, __half2float(__ushort_as_half(ldg_u16(v.scales + idx))), idx);
+        }
+      }
+      vs.r[8 + i] = as_u32(__floats2half2_rn(mi[0], mi[1]));
+    }
+  }
+}
+
+// Online softmax over the tile; returns P (∘ value scale when folded) as PV B fragments.
+template <int D>
+__device__ __forceinline__ void softmax_tile(float (&c)[4][4], int nt, bool vfold, const v_scales& vs,
+                                             dec_state<D>& st, uint32_t (&b)[4][2]) {
+  const int lane = threadIdx.x & 31, g = lane >> 2;
+#pragma unroll
+  for (int j = 0; j < 4; ++j) {
+    const int tok0 = 8 * g + 2 * j;
+    c[j][0] = tok0 < nt ? c[j][0] + st.bias[0] : -INFINITY;
+    c[j][1] = tok0 < nt ? c[j][1] + st.bias[1] : -INFINITY;
+    c[j][2] = tok0 + 1 < nt ? c[j][2] + st.bias[0] : -INFINITY;
+    c[j][3] = tok0 + 1 < nt ? c[j][3] + st.bias[1] : -INFINITY;
+  }
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    float mx = -INFINITY;
+#pragma unroll
+    for (int j = 0; j < 4; ++j) mx = fmaxf(mx, fmaxf(c[j][r], c[j][r + 2]));
+    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 4));
+    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 8));
+    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 16));
+    const float m_new = fmaxf(st.m[r], mx);  // finite: every tile has a valid token
+    const float alpha = exp2f(st.m[r] - m_new);
+    st.m[r] = m_new;
+    float sum = 0.f, msum = 0.f;
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+      c[j][r] = exp2f(c[j][r] - m_new);
+      c[j][r + 2] = exp2f(c[j][r + 2] - m_new);
+      sum += c[j][r] + c[j][r + 2];
+      if (vfold) {
+        const float2 mn = __half22float2(as_h2(vs.r[8 + j]));
+        msum += c[j][r] * mn.x + c[j][r + 2] * mn.y;
+      }
+    }
+    st.l[r] = st.l[r] * alpha + sum;
+    st.mm[r] = st.mm[r] * alpha + msum;
+#pragma unroll
+    for (int mt = 0; mt < D / 16; ++mt) {
+      st.acc[mt][r] *= alpha;
+      st.acc[mt][r + 2] *= alpha;
+    }
+  }
+#pragma unroll
+  for (int j = 0; j < 4; ++j) {
+    b[j][0] = movmatrix_trans(as_u32(__floats2half2_rn(c[j][0], c[j][1])));
+    b[j][1] = movmatrix_trans(as_u32(__floats2half2_rn(c[j][2], c[j][3])));
+    if (vfold) {
+      b[j][0] = hmul2_u(b[j][0], vs.r[2 * j]);
+      b[j][1] = hmul2_u(b[j][1], vs.r[2 * j + 1]);
+    }
+  }
+}
+
+// Hot-path loaders: row stride D·B/32 known at compile time, token indices clamped to the
+// tile (tokens past nt reread the last valid row: finite, and their P is 0), no branches.
+template <int D, int B>
+__device__ __forceinline__ void load_v_fast(const dec_tensor& v, int t0, int nt, v_tile<D, B>& vt) {
+  using S = slice<B, D / 8>;
+  constexpr int RW = D * B / 32;
+  const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+  const uint32_t* base = v.words + (t0 * RW + S::word(g));
+  const int last = nt - 1;
+#pragma unroll
+  for (int j = 0; j < 4; ++j) {
+    const int toks[4] = {16 * t + 2 * j, 16 * t + 8 + 2 * j, 16 * t + 2 * j + 1, 16 * t + 9 + 2 * j};
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      const uint32_t* row = base + min(toks[i], last) * RW;
+#pragma unroll
+      for (int w = 0; w < S::kWords; ++w) vt.raw[j][i][w] = ldg_word(row + w);
+    }
+  }
+}
+
+template <int D>
+__device__ __forceinline__ void load_v_scales_fast(const dec_tensor& v, int t0, int nt, v_scales& vs) {
+  const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+  const uint16_t* sc = v.scales + t0;
+  const int last = nt - 1;
+  const bool asym = v.mins != nullptr;
+  const uint16_t* mn = asym ? v.mins + t0 : sc;
+#pragma unroll
+  for (int j = 0; j < 4; ++j) {
+    const int toks[4] = {16 * t + 2 * j, 16 * t + 8 + 2 * j, 16 * t + 2 * j + 1, 16 * t + 9 + 2 * j};
+    uint16_t h[4];
+#pragma unroll
+    for (int i = 0; i < 4; ++i) h[i] = ldg_u16(sc + min(toks[i], last));
+    vs.r[2 * j] = static_cast<uint32_t>(h[0]) | (static_cast<uint32_t>(h[1]) << 16);
+    vs.r[2 * j + 1] = static_cast<uint32_t>(h[2]) | (static_cast<uint32_t>(h[3]) << 16);
+  }
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    float mi[2];
+#pragma unroll
+    for (int e = 0; e < 2; ++e) {
+      const float x = __half2float(__ushort_as_half(ldg_u16(mn + min(8 * g + 2 * i + e, last))));
+      mi[e] = asym ? x : v.min_coef * x;  // no min array: min = coef·scale
+    }
+    vs.r[8 + i] = as_u32(__floats2half2_rn(mi[0], mi[1]));
+  }
+}
+
+// Hot path: keys and values of one width B with folded scales (key group % 64 == 0, value
+// group == D), or both dense16 (B = 0). Straight-line code, kept small: the instruction cache
+// is what a fully unrolled general body overflowed (126 KB of SASS for one width).
+template <int D, int B>
+__device__ __forceinline__ void tile_fast(const dec_tensor& k, const dec_tensor& v, int t0, int nt, dec_state<D>& st) {
+  v_tile<D, B == 0 ? 1 : B> vr;
+  if constexpr (B > 0 && B <= 2) load_v_fast<D, B>(v, t0, nt, vr);
+  v_scales vs;
+  if constexpr (B > 0) load_v_scales_fast<D>(v, t0, nt, vs);
+  float c[4][4];
+  if constexpr (B == 0) qk_dense<D>(k, t0, nt, st, c);
+  else qk_packed<D, B, true>(k, t0, st, c);
+  uint32_t b[4][2];
+  softmax_tile<D>(c, nt, B > 0, vs, st, b);
+  if constexpr (B == 0) {
+    pv_dense<D>(v, t0, nt, b, st);
+  } else {
+    if constexpr (B > 2) load_v_fast<D, B>(v, t0, nt, vr);
+    pv_packed<D, B, true>(vr, b, vs, st);
+  }
+}
+
+// Everything else (widths that differ between keys and values, groups smaller than a tile,
+// a dense tensor beside a packed one): one switch per phase; cold code.
+template <int D>
+__device__ __forceinline__ void tile_general(const dec_tensor& k, const dec_tensor& v, int t0, int nt, bool kfold,
+                                          dec_state<D>& st) {
+  const bool vpacked = v.format == static_cast<int>(tensor_format::packed);
+  const bool vfold = vpacked && v.group == D;
+  v_scales vs;
+  if (vpacked) load_v_scales<D>(v, t0, nt, vfold, vs);
+  float c[4][4];
+  const int kb = k.format == static_cast<int>(tensor_format::dense16) ? 0 : k.bits;
+#define WQ_QK_CASE(KB)                                          \
+  case KB:                                                      \
+    if (kfold) qk_packed<D, KB, true>(k, t0, st, c);            \
+    else qk_packed<D, KB, false>(k, t0, st, c);                 \
+    break;
+  switch (kb) {
+    case 0: qk_dense<D>(k, t0, nt, st, c); break;
+    WQ_QK_CASE(1) WQ_QK_CASE(2) WQ_QK_CASE(4) WQ_QK_CASE(8)
+    default: break;
+  }
+#undef WQ_QK_CASE
+  uint32_t b[4][2];
+  softmax_tile<D>(c, nt, vfold, vs, st, b);
+  const int vb = vpacked ? v.bits : 0;
+  switch (vb) {
+    case 0: pv_dense<D>(v, t0, nt, b, st); break;
+#define WQ_PV_CASE(VB)                                                      \
+  case VB: {                                                                \
+    v_tile<D, VB> vr;                                                       \
+    load_v<D, VB>(v, t0, nt, vr);                                           \
+    if (vfold) pv_packed<D, VB, true>(vr, b, vs, st);                       \
+    else pv_packed<D, VB, false>(vr, b, vs, st);                            \
+    break;                                                                  \
+  }
+    WQ_PV_CASE(1) WQ_PV_CASE(2) WQ_PV_CASE(4) WQ_PV_CASE(8)
+#undef WQ_PV_CASE
+    default: break;
+  }
+}
+
+// grid: (splits, 1, batch·kv_heads); block: 4 independent warps, tiles tile_lo + warp + 4i.
+// MINB: blocks per SM the register allocation is capped for (3: 168 registers, 4: 128).
+template <int D, int MINB>
+__global__ void __launch_bounds__(kDecThreads, MINB) attention_decode_kernel(const kernel_args args) {
+  __shared__ float red[kDecWarps * 8 * D + 2 * kDecWarps * 8];
+  // The current segment's tensors, per warp (registers are the scarce resource in the loop).
+  __shared__ dec_tensor seg_desc[kDecWarps][2];
+  __shared__ uint32_t q_stage[kDecWarps][D / 8 * 32];   // q in B-fragment order, per warp
+  __shared__ uint32_t sm_stage[kDecWarps][D / 2 + D];   // key scales (half2) and mins (float)
+  const int split = blockIdx.x;
+  const int seq = blockIdx.z / args.kv_heads, kv_head = blockIdx.z % args.kv_heads;
+  const segment_view* table = args.segments + static_cast<int64_t>(seq) * args.num_segments;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
+  const segment_view& last = table[args.num_segments - 1];
+  const int total_tiles = last.tile_begin + (last.tokens + kTileTokens - 1) / kTileTokens;
+  const int tile_lo = split * args.tiles_per_split;
+  const int tile_hi = min(total_tiles, tile_lo + args.tiles_per_split);
+
+  dec_state<D> st;
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    st.m[r] = -INFINITY;
+    st.l[r] = st.mm[r] = 0.f;
+    st.bias[r] = 0.f;
+  }
+#pragma unroll
+  for (int mt = 0; mt < D / 16; ++mt) st.acc[mt][0] = st.acc[mt][1] = st.acc[mt][2] = st.acc[mt][3] = 0.f;
+  st.acc_bits = 0;
+
+  stage_query<D>(args, seq, kv_head, q_stage[warp]);
+  int s_idx = -1, seg_begin = 0, seg_end = 0, seg_tokens = 0;
+  const dec_tensor& kt = seg_desc[warp][0];
+  const dec_tensor& vt = seg_desc[warp][1];
+  for (int tile = tile_lo + warp; tile < tile_hi; tile += kDecWarps) {
+    if (tile >= seg_end) {
+      if (s_idx < 0) {  // last segment whose first tile <= tile (it holds the tile; see kernel docs)
+        int lo = 0, hi = args.num_segments - 1;
+        while (lo < hi) {
+          const int mid = (lo + hi + 1) / 2;
+          if (table[mid].tile_begin <= tile) lo = mid; else hi = mid - 1;
+        }
+        s_idx = lo - 1;
+      }
+      do {
+        ++s_idx;
+        seg_begin = table[s_idx].tile_begin;
+        seg_tokens = table[s_idx].tokens;
+        seg_end = seg_begin + (seg_tokens + kTileTokens - 1) / kTileTokens;
+      } while (tile >= seg_end);
+      __syncwarp();
+      if (lane == 0) {
+        seg_desc[warp][0] = load_tensor<D>(table[s_idx].key, seg_tokens, kv_head, true);
+        seg_desc[warp][1] = load_tensor<D>(table[s_idx].value, seg_tokens, kv_head, false);
+      }
+      __syncwarp();
+      // Values with folded scales accumulate raw codes (code·2^bit per channel; see slice::raw).
+      const bool vfold = vt.format == static_cast<int>(tensor_format::packed) && vt.group == D;
+      set_acc_bits<D>(st, vfold ? vt.bits : 0);
+    }
+    const int t0 = (tile - seg_begin) * kTileTokens;
+    const int nt = min(kTileTokens, seg_tokens - t0);
+    const bool kpacked = kt.format == static_cast<int>(tensor_format::packed);
+    const bool kfold = kpacked && (kt.group & 63) == 0;
+    const int want_seg = kfold ? s_idx : -1, want_group = kfold ? div_fast(t0, kt.group) : -1;
+    if (want_seg != st.qf_seg || want_group != st.qf_group) {
+      st.qf_seg = want_seg;
+      st.qf_group = want_group;
+      set_query_operand<D>(kt, want_group, q_stage[warp], sm_stage[warp], st);
+    }
+    const bool vpacked = vt.format == static_cast<int>(tensor_format::packed);
+    const int kb = kpacked ? kt.bits : 0;
+    const int vb = vpacked ? vt.bits : 0;
+    if (kb == vb && (kb == 0 || (kfold && vt.group == D))) {
+      switch (kb) {
+        case 0: tile_fast<D, 0>(kt, vt, t0, nt, st); break;
+        case 1: tile_fast<D, 1>(kt, vt, t0, nt, st); break;
+        case 2: tile_fast<D, 2>(kt, vt, t0, nt, st); break;
+        case 4: tile_fast<D, 4>(kt, vt, t0, nt, st); break;
+        default: tile_fast<D, 8>(kt, vt, t0, nt, st); break;
+      }
+    } else {
+      tile_general<D>(kt, vt, t0, nt, kfold, st);
+    }
+  }
+
+  set_acc_bits<D>(st, 0);  // true values
+  // Warp totals: l and the value-min term summed over the thread slots.
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+#pragma unroll
+    for (int o = 4; o < 32; o <<= 1) {
+      st.l[r] += __shfl_xor_sync(0xffffffffu, st.l[r], o);
+      st.mm[r] += __shfl_xor_sync(0xffffffffu, st.mm[r], o);
+    }
+  }
+  float* red_m = red + kDecWarps * 8 * D;
+  float* red_l = red_m + kDecWarps * 8;
+#pragma unroll
+  for (int mt = 0; mt < D / 16; ++mt) {
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      const int row = 2 * t + (i & 1), ch = (D / 8) * g + 2 * mt + (i >> 1);
+      red[(warp * 8 + row) * D + ch] = st.acc[mt][i] + st.mm[i & 1];
+    }
+  }
+  if (g == 0) {
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      red_m[warp * 8 + 2 * t + r] = st.m[r];
+      red_l[warp * 8 + 2 * t + r] = st.l[r];
+    }
+  }
+  __syncthreads();
+  const int64_t head_rows = static_cast<int64_t>(blockIdx.z) * args.rows;
+  for (int e = threadIdx.x; e < args.rows * D; e += kDecThreads) {
+    const int row = e / D, ch = e - row * D;
+    float mx = -INFINITY;
+#pragma unroll
+    for (int k = 0; k < kDecWarps; ++k) mx = fmaxf(mx, red_m[k * 8 + row]);
+    const float ms = mx == -INFINITY ? 0.f : mx;
+    float l = 0.f, o = 0.f;
+#pragma unroll
+    for (int k = 0; k < kDecWarps; ++k) {
+      const float f = exp2f(red_m[k * 8 + row] - ms);
+      l += f * red_l[k * 8 + row];
+      o += f * red[(k * 8 + row) * D + ch];
+    }
+    const int64_t slot = (head_rows + row) * args.splits + split;
+    args.o_part[slot * D + ch] = l > 0.f ? o / l : 0.f;
+    if (ch == 0) args.lse_part[slot] = l > 0.f ? mx + log2f(l) : -INFINITY;
+  }
+}
+
+}  // namespace wq::kernels::detail
