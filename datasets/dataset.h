@@ -97,7 +97,8 @@ class Dataset {
   const FrameSampling& sampling() const { return sampling_; }
   // Frame indices by the dataset's rule, and the frames when decode=true.
   // Throws DatasetError naming the file when it cannot be read.
-  SampleVideo load_video(const Sample& sample, bool decode = true) const;
+  // Virtual for datasets whose pixels are not files (the in-memory synthetic benchmark).
+  virtual SampleVideo load_video(const Sample& sample, bool decode = true) const;
 
  protected:
   // Keeps at most n samples: the first of every task, then the second of every task, ...,

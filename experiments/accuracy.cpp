@@ -122,7 +122,7 @@ class Accuracy : public Experiment {
     if (m.count("peak_memory_bytes_mean")) m["peak_memory_bytes"] = m["peak_memory_bytes_mean"];
     if (model.get_bool("random_weights")) {
       m["random_weights"] = 1.0;
-      ctx.record.metric_notes["random_weights"] = "model built with random weights: latency/memory only, accuracy meaningless";
+      ctx.record.metric_notes["weights"] = "random (model.random_weights): latency and memory only, accuracy meaningless";
     }
     ctx.record.metric_notes["model_family"] = evaluator.family();
   }

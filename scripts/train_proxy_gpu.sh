@@ -7,6 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export OUT="${OUT:-$PWD/gpu_out}"
 mkdir -p "$OUT"
-scripts/device_build.sh wq
+WQ_CUDA=OFF scripts/device_build.sh wq
 source scripts/device_env.sh
-build-gpu/wq train-proxy configs/proxy/train.yaml --device cuda --out "$OUT/proxy" "$@"
+# One device command may run 600 s: training gets what the build left (minus saving).
+budget=$(( ${WQ_DEVICE_SECONDS:-570} - SECONDS ))
+echo "[train_proxy_gpu] build took ${SECONDS} s; training for at most ${budget} s"
+build-gpu/wq train-proxy configs/proxy/train.yaml --device cuda --out "$OUT/proxy" --time-limit-s "$budget" "$@"

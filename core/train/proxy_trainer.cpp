@@ -1,8 +1,10 @@
 #include "core/train/proxy_trainer.h"
 
+#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -101,44 +103,60 @@ void write_text(const fs::path& path, const std::string& text) {
   if (!out) throw std::runtime_error(path.string() + ": cannot write");
 }
 
+// Weight of the reply's other tokens relative to the option letter: the letter is the
+// decision (and all that scoring reads); the rest keeps replies well-formed.
+constexpr double kReplyTokenWeight = 0.2;
+
 struct Batch {
   at::Tensor ids;       // [B, L] right-padded
   at::Tensor targets;   // [B, L] next-token ids, -100 where no loss
-  at::Tensor frames;    // [B * F, H, W, 3] uint8
+  at::Tensor weights;   // [B, L] loss weight per position (1 at the letter)
+  at::Tensor pixels;    // [B * F, 3, S, S] preprocessed frames (CPU)
 };
 
 Batch make_batch(const eval::LlavaOnevisionLm& lm, const ProxyTrainOptions& o, std::uint64_t first,
                  std::int64_t visual_tokens) {
-  std::vector<std::vector<std::int64_t>> seqs;
-  std::vector<std::size_t> prompt_lengths;
-  std::vector<std::uint8_t> pixels;
-  eval::EncodedVideo stub = lm.describe_video(torch::zeros({visual_tokens, 1}), o.num_frames);
+  const auto B = static_cast<std::size_t>(o.batch_size);
+  std::vector<std::vector<std::int64_t>> seqs(B);
+  std::vector<std::size_t> prompt_lengths(B);
+  std::vector<at::Tensor> pixels(B);
+  const eval::EncodedVideo stub = lm.describe_video(torch::zeros({visual_tokens, 1}), o.num_frames);
   const auto end_of_turn = *lm.tokenizer().token_to_id("<|im_end|>");
-  for (int b = 0; b < o.batch_size; ++b) {
-    const SynthSample s = draw(o, 0, first + static_cast<std::uint64_t>(b));
-    const eval::VideoPrompt prompt = lm.build_prompt(prompt_of(s), stub);
-    std::vector<std::int64_t> seq = prompt.context_ids;
-    seq.insert(seq.end(), prompt.query_ids.begin(), prompt.query_ids.end());
-    prompt_lengths.push_back(seq.size());
-    for (const auto id : lm.tokenizer().encode(reply_of(s))) seq.push_back(id);
-    seq.push_back(end_of_turn);
-    seqs.push_back(std::move(seq));
-    pixels.insert(pixels.end(), s.frames.rgb.begin(), s.frames.rgb.end());
-  }
+  // Drawing, rendering and preprocessing dominate a step of this small model: one sample
+  // per task of the intra-op pool.
+  at::parallel_for(0, static_cast<std::int64_t>(B), 1, [&](std::int64_t begin, std::int64_t end) {
+    for (auto b = static_cast<std::size_t>(begin); b < static_cast<std::size_t>(end); ++b) {
+      const SynthSample s = draw(o, 0, first + b);
+      const eval::VideoPrompt prompt = lm.build_prompt(prompt_of(s), stub);
+      std::vector<std::int64_t> seq = prompt.context_ids;
+      seq.insert(seq.end(), prompt.query_ids.begin(), prompt.query_ids.end());
+      prompt_lengths[b] = seq.size();
+      for (const auto id : lm.tokenizer().encode(reply_of(s))) seq.push_back(id);
+      seq.push_back(end_of_turn);
+      seqs[b] = std::move(seq);
+      const at::Tensor frames = torch::from_blob(const_cast<std::uint8_t*>(s.frames.rgb.data()),
+                                                 {s.frames.count, s.frames.height, s.frames.width, 3}, torch::kUInt8);
+      pixels[b] = models::preprocess_video(frames, lm.processor());
+    }
+  });
   std::size_t longest = 0;
   for (const auto& s : seqs) longest = std::max(longest, s.size());
   Batch batch;
   batch.ids = torch::full({o.batch_size, static_cast<std::int64_t>(longest)}, end_of_turn, torch::kLong);
   batch.targets = torch::full_like(batch.ids, -100);
+  batch.weights = torch::zeros(batch.ids.sizes(), torch::kFloat);
   auto ids = batch.ids.accessor<std::int64_t, 2>();
   auto targets = batch.targets.accessor<std::int64_t, 2>();
-  for (std::size_t b = 0; b < seqs.size(); ++b) {
+  auto weights = batch.weights.accessor<float, 2>();
+  for (std::size_t b = 0; b < B; ++b) {
     for (std::size_t t = 0; t < seqs[b].size(); ++t) ids[b][t] = seqs[b][t];
     // Loss on the reply only: position t predicts token t + 1.
-    for (std::size_t t = prompt_lengths[b] - 1; t + 1 < seqs[b].size(); ++t) targets[b][t] = seqs[b][t + 1];
+    for (std::size_t t = prompt_lengths[b] - 1; t + 1 < seqs[b].size(); ++t) {
+      targets[b][t] = seqs[b][t + 1];
+      weights[b][t] = t + 1 == prompt_lengths[b] ? 1.0f : static_cast<float>(kReplyTokenWeight);
+    }
   }
-  batch.frames = torch::from_blob(pixels.data(), {o.batch_size * o.num_frames, o.data.height, o.data.width, 3},
-                                  torch::kUInt8).clone();
+  batch.pixels = torch::cat(pixels, 0);
   return batch;
 }
 
@@ -148,7 +166,7 @@ at::Tensor batch_logits(const eval::LlavaOnevisionLm& lm, const Batch& batch, co
                         std::int64_t video_token) {
   const auto& model = lm.model();
   const at::Device device = model.llm().device();
-  const at::Tensor pixels = models::preprocess_video(batch.frames, lm.processor()).to(device);
+  const at::Tensor pixels = batch.pixels.to(device);
   const auto B = batch.ids.size(0);
   at::Tensor features = model.video_features(pixels);  // [B * F * tokens, hidden]
   features = features.view({B, -1, features.size(-1)});
@@ -220,6 +238,9 @@ ProxyTrainResult train_proxy(const ProxyTrainOptions& o, const std::function<voi
   std::vector<at::Tensor> decay, no_decay;
   at::Tensor newline;
   for (auto& [name, t] : lm.model().named_tensors()) {
+    // random() draws embeddings N(0, 1), fine for latency runs; with the tied head that
+    // makes the first logits huge, so training starts them at 1/sqrt(hidden).
+    if (name.find("embed_tokens") != std::string::npos) t.mul_(1.0 / std::sqrt(double(t.size(1))));
     t.requires_grad_(true);
     if (name == "image_newline") newline = t;
     (t.dim() >= 2 ? decay : no_decay).push_back(t);
@@ -240,9 +261,10 @@ ProxyTrainResult train_proxy(const ProxyTrainOptions& o, const std::function<voi
   for (int step = 0; step < o.steps; ++step) {
     const Batch batch = make_batch(lm, o, static_cast<std::uint64_t>(step) * o.batch_size, visual_tokens);
     const at::Tensor logits = batch_logits(lm, batch, newline, video_token);
-    const at::Tensor loss = torch::nn::functional::cross_entropy(
+    const at::Tensor per_token = torch::nn::functional::cross_entropy(
         logits.reshape({-1, logits.size(-1)}).to(at::kFloat), batch.targets.to(logits.device()).reshape({-1}),
-        torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
+        torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100).reduction(torch::kNone));
+    const at::Tensor loss = (per_token * batch.weights.to(logits.device()).reshape({-1})).sum() / o.batch_size;
     optimizer.zero_grad();
     loss.backward();
     torch::nn::utils::clip_grad_norm_(decay, o.grad_clip);

@@ -66,6 +66,17 @@ synth::Question draw_question(const SynthOptions& o, uint64_t task_seed, const s
 
 }  // namespace
 
+std::vector<int> synth_answer_positions(const SynthOptions& o, const std::string& task) {
+  // Each position the same number of times (+-1), in shuffled order.
+  const uint64_t task_seed = synth::mix_seed(o.seed, synth::hash_text(task));
+  synth::Rng order_rng(synth::mix_seed(task_seed, 0xba1a9ceULL));
+  const int positions = task == "motion_direction" ? std::min(o.num_options, 4) : o.num_options;
+  std::vector<int> answer_positions(o.questions_per_task);
+  for (int q = 0; q < o.questions_per_task; ++q) answer_positions[q] = q % positions;
+  order_rng.shuffle(answer_positions);
+  return answer_positions;
+}
+
 SynthSample draw_synth_sample(const SynthOptions& o, const std::string& task, uint64_t index, int answer_position,
                               int num_frames) {
   const uint64_t task_seed = synth::mix_seed(o.seed, synth::hash_text(task));
@@ -111,12 +122,7 @@ SynthResult generate_synthetic(const SynthOptions& o) {
 
   for (const std::string& task : tasks) {
     const uint64_t task_seed = synth::mix_seed(o.seed, synth::hash_text(task));
-    // Answer positions: each position the same number of times (+-1), in shuffled order.
-    synth::Rng order_rng(synth::mix_seed(task_seed, 0xba1a9ceULL));
-    const int positions = task == "motion_direction" ? std::min(o.num_options, 4) : o.num_options;
-    std::vector<int> answer_positions(o.questions_per_task);
-    for (int q = 0; q < o.questions_per_task; ++q) answer_positions[q] = q % positions;
-    order_rng.shuffle(answer_positions);
+    const std::vector<int> answer_positions = synth_answer_positions(o, task);
 
     const std::string prefix = "synthetic/" + task;
     nlohmann::json items = nlohmann::json::array();

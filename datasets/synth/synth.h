@@ -54,6 +54,9 @@ struct SynthSample {
 };
 SynthSample draw_synth_sample(const SynthOptions& options, const std::string& task, uint64_t index,
                               int answer_position, int num_frames);
+// Where the right option goes for each question of `task` (balanced, shuffled): what
+// generate_synthetic uses, so in-memory questions equal the written ones.
+std::vector<int> synth_answer_positions(const SynthOptions& options, const std::string& task);
 
 // Deterministic given the options: the same seed and options give byte-identical JSON and
 // identical frames (std::mt19937_64 plus hand-written distributions). Throws DatasetError /

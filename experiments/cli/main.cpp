@@ -107,6 +107,8 @@ int main(int argc, char** argv) {
   train_proxy->add_option("config", proxy_config, "YAML config")->required()->check(CLI::ExistingFile);
   train_proxy->add_option("--out", proxy_out, "checkpoint folder (default: the config's out)");
   train_proxy->add_option("--device", proxy_device, "cpu, cuda or cuda:N (default: the config's device)");
+  double proxy_time_limit = -1;
+  train_proxy->add_option("--time-limit-s", proxy_time_limit, "stop training after this many seconds (overrides train.time_limit_s)");
 
   CLI11_PARSE(app, argc, argv);
 
@@ -143,7 +145,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*train_proxy) {
-      std::printf("%s\n", wq::run_train_proxy_command(proxy_config, proxy_out, proxy_device).c_str());
+      std::printf("%s\n", wq::run_train_proxy_command(proxy_config, proxy_out, proxy_device, proxy_time_limit).c_str());
       return 0;
     }
     if (*synth) {

@@ -26,11 +26,6 @@ const Fixture& fixture() {
   return f;
 }
 
-double max_abs_diff(const at::Tensor& a, const at::Tensor& b) {
-  EXPECT_EQ(a.sizes(), b.sizes());
-  return (a.to(at::kFloat) - b.to(at::kFloat)).abs().max().item<double>();
-}
-
 at::Tensor golden_pixels() { return fixture().golden->tensor("pixel_values_videos")[0]; }
 
 }  // namespace
@@ -54,9 +49,7 @@ TEST(LlavaOnevisionGolden, LogitsKvAndGreedyMatch) {
     EXPECT_LE(wq::testing::golden_excess(out.kv[i].values, f.golden->tensor("v_" + std::to_string(i))), 0.0);
   }
   at::Tensor expected = f.golden->tensor("greedy");
-  auto got = f.model.llm().greedy_generate(embeds, expected.size(0));
-  EXPECT_EQ(got, std::vector<std::int64_t>(expected.data_ptr<std::int64_t>(),
-                                           expected.data_ptr<std::int64_t>() + expected.size(0)));
+  wq::testing::expect_golden_greedy(f.model.llm().greedy_generate(embeds, expected.size(0)), expected);
 }
 
 TEST(LlavaOnevisionGolden, PlaceholderCountMismatchIsAnError) {

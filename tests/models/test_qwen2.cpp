@@ -46,10 +46,7 @@ TEST(Qwen2Golden, GreedyContinuationIdentical) {
   const auto& f = fixture();
   at::Tensor ids = f.golden->tensor("input_ids");
   at::Tensor expected = f.golden->tensor("greedy");
-  auto got = f.model.greedy_generate(f.model.embed(ids), expected.size(0));
-  std::vector<std::int64_t> want(expected.data_ptr<std::int64_t>(),
-                                 expected.data_ptr<std::int64_t>() + expected.size(0));
-  EXPECT_EQ(got, want);
+  wq::testing::expect_golden_greedy(f.model.greedy_generate(f.model.embed(ids), expected.size(0)), expected);
 }
 
 TEST(Qwen2Cache, SplitPrefillOverGivenPastEqualsFullPrefill) {

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "golden_mode.h"
+
 #include <filesystem>
 #include <fstream>
 
@@ -22,7 +24,7 @@ std::string tiny_dir(const std::string& family) {
 
 struct Fixture {
   explicit Fixture(const std::string& family)
-      : model(Qwen2VL::load(tiny_dir(family), {})),
+      : model(Qwen2VL::load(tiny_dir(family), wq::testing::golden_load_options())),
         golden(SafetensorsFile::open(tiny_dir(family) + "/golden.safetensors")) {}
   Qwen2VL model;
   std::shared_ptr<const SafetensorsFile> golden;
@@ -46,11 +48,6 @@ const Fixture& fixture(const std::string& family) {
   return family == "qwen2_vl" ? qwen2_vl : qwen2_5_vl;
 }
 
-double max_abs_diff(const at::Tensor& a, const at::Tensor& b) {
-  EXPECT_EQ(a.sizes(), b.sizes());
-  return (a.to(at::kFloat) - b.to(at::kFloat)).abs().max().item<double>();
-}
-
 std::vector<std::int64_t> to_vector(const at::Tensor& t) {
   const at::Tensor c = t.to(at::kLong).contiguous();
   return {c.data_ptr<std::int64_t>(), c.data_ptr<std::int64_t>() + c.numel()};
@@ -72,7 +69,7 @@ TEST_P(Qwen2VLGolden, RopeIndexMatches) {
 TEST_P(Qwen2VLGolden, VideoEmbeddingsMatch) {
   EXPECT_EQ(f().model.video_token_count(f().grid()), f().get("video_embeds").size(0));
   at::Tensor video = f().model.video_embeddings(f().get("pixel_values_videos"), f().grid());
-  EXPECT_LE(max_abs_diff(video, f().get("video_embeds")), 1e-4);
+  EXPECT_LE(wq::testing::golden_excess(video, f().get("video_embeds")), 0.0);
 }
 
 TEST_P(Qwen2VLGolden, LogitsKvAndGreedyMatch) {
@@ -80,13 +77,13 @@ TEST_P(Qwen2VLGolden, LogitsKvAndGreedyMatch) {
   const RopeIndex rope = f().model.rope_index(f().get("input_ids"), f().grid(), f().second_per_grid_t());
   const Qwen2Decoder& llm = f().model.llm();
   ForwardResult out = llm.forward(embeds, nullptr, rope.positions);
-  EXPECT_LE(max_abs_diff(llm.logits(out.hidden), f().get("logits")), 1e-4);
+  EXPECT_LE(wq::testing::golden_excess(llm.logits(out.hidden), f().get("logits")), 0.0);
   for (std::size_t i = 0; i < out.kv.size(); ++i) {
-    EXPECT_LE(max_abs_diff(out.kv[i].keys, f().get("k_" + std::to_string(i))), 1e-4) << i;
-    EXPECT_LE(max_abs_diff(out.kv[i].values, f().get("v_" + std::to_string(i))), 1e-4) << i;
+    EXPECT_LE(wq::testing::golden_excess(out.kv[i].keys, f().get("k_" + std::to_string(i))), 0.0) << i;
+    EXPECT_LE(wq::testing::golden_excess(out.kv[i].values, f().get("v_" + std::to_string(i))), 0.0) << i;
   }
   const at::Tensor expected = f().get("greedy");
-  EXPECT_EQ(f().model.greedy_generate(embeds, rope, expected.size(0)), to_vector(expected));
+  wq::testing::expect_golden_greedy(f().model.greedy_generate(embeds, rope, expected.size(0)), expected);
 }
 
 TEST_P(Qwen2VLGolden, PreprocessingMatchesProcessor) {
