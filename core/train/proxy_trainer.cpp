@@ -216,6 +216,7 @@ void save(const eval::LlavaOnevisionLm& lm, const fs::path& out, const nlohmann:
 }  // namespace
 
 ProxyTrainResult train_proxy(const ProxyTrainOptions& o, const std::function<void(const std::string&)>& log) {
+  torch::AutoGradMode enable_grad(true);  // callers may hold a NoGradGuard (tests do)
   torch::manual_seed(o.seed);
   const fs::path out(o.out);
   fs::create_directories(out);

@@ -51,6 +51,9 @@ std::vector<std::string> ci_overrides(const Sweep& sweep) {
       {"kv_fidelity", {{"experiment.samples", "1"}, {"experiment.layers", "2"}, {"experiment.tokens_per_frame", "16"}}},
       {"search_cost", {{"experiment.visual_tokens", "[256,512]"}, {"experiment.repeats", "1"},
                        {"experiment.layers", "2"}}},
+      // The proxy on a few generated questions (the default data of every accuracy config).
+      {"accuracy", {{"dataset.max_samples", "4"}, {"dataset.generate.questions_per_task", "2"},
+                    {"dataset.generate.frames_min", "32"}, {"dataset.generate.frames_max", "32"}}},
   };
   const std::string kind = sweep.runs.front().config["experiment"]["kind"].as<std::string>();
   const auto found = by_kind.find(kind);
@@ -69,6 +72,7 @@ TEST(PaperConfigs, ThereAreConfigsToTest) {
 }
 
 TEST(PaperConfigs, PendingConfigsNameExistingScripts) {
+  if (!fs::exists(source_path("configs/paper/pending"))) GTEST_SKIP() << "no pending configs";
   for (const auto& entry : fs::directory_iterator(source_path("configs/paper/pending"))) {
     const auto commands = report_commands(entry.path().string());
     EXPECT_FALSE(commands.empty()) << entry.path();
