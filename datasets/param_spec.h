@@ -1,28 +1,19 @@
-// Builds ParamSpecs without aggregate braces (which warn under -Wextra when trailing
-// members are left out) for the dataset registrations.
+// Parameter helpers of the dataset registrations.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "core/registry/registry.h"
+#include "core/registry/param_spec.h"
 
 namespace wq {
 
+// The datasets' name for the shared builder.
 inline ParamSpec dataset_param(std::string name, ParamType type, std::string default_yaml, std::string help,
                                std::vector<std::string> choices = {}, std::optional<double> min = std::nullopt,
                                std::optional<double> max = std::nullopt) {
-  ParamSpec spec;
-  spec.name = std::move(name);
-  spec.type = type;
-  spec.default_yaml = std::move(default_yaml);
-  spec.help = std::move(help);
-  spec.choices = std::move(choices);
-  spec.min = min;
-  spec.max = max;
-  spec.required = spec.default_yaml.empty();
-  return spec;
+  return param_spec(std::move(name), type, std::move(default_yaml), std::move(help), std::move(choices), min, max);
 }
 
 // `max_samples`, which sweep.max_samples sets on every run (CI-sized runs of any config).

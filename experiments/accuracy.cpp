@@ -8,6 +8,7 @@
 
 #include "core/eval/evaluator.h"
 #include "core/method/kv_method.h"
+#include "core/registry/param_spec.h"
 #include "experiments/experiment.h"
 
 namespace wq {
@@ -132,27 +133,15 @@ class Accuracy : public Experiment {
   eval::EvalSettings settings_;
 };
 
-ParamSpec param(std::string name, ParamType type, std::string default_yaml, std::string help,
-                std::vector<std::string> choices = {}, std::optional<double> min = std::nullopt) {
-  ParamSpec spec;
-  spec.name = std::move(name);
-  spec.type = type;
-  spec.default_yaml = std::move(default_yaml);
-  spec.help = std::move(help);
-  spec.choices = std::move(choices);
-  spec.min = min;
-  return spec;
-}
-
 const Registration<Experiment> registration{{
     "accuracy",
     "benchmark accuracy of a KV method through the evaluation protocol, with per-sample timings and memory",
     {
-        param("protocol", ParamType::String, "cached_video",
+        param_spec("protocol", ParamType::String, "cached_video",
               "cached_video: the query reads the compressed video cache; full_prefill: compress after the FP prefill",
               {"cached_video", "full_prefill"}),
-        param("max_new_tokens", ParamType::Int, "8", "greedy decoding length", {}, 1),
-        param("context_cache_mb", ParamType::Float, "2048",
+        param_spec("max_new_tokens", ParamType::Int, "8", "greedy decoding length", {}, 1),
+        param_spec("context_cache_mb", ParamType::Float, "2048",
               "prepared samples (vision output, FP context cache) kept for the next methods of the sweep", {}, 0),
     },
     [](const Params& params) { return std::make_unique<Accuracy>(params); },

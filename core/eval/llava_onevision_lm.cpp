@@ -7,7 +7,6 @@
 #include <torch/torch.h>
 
 #include "core/models/model_config.h"
-#include "core/models/tokenizer/chat_template.h"
 
 namespace wq::eval {
 namespace {
@@ -49,30 +48,8 @@ EncodedVideo LlavaOnevisionLm::describe_video(at::Tensor embeddings, std::int64_
 }
 
 VideoPrompt LlavaOnevisionLm::build_prompt(const PromptParts& parts, const EncodedVideo& video) const {
-  tokenizer::VideoQuestion question;
-  if (!parts.system.empty()) question.system = parts.system;
-  question.question = parts.user;
-  question.answer_prefix = parts.answer_prefix;
-  tokenizer::VisualExpansion expansion;
-  expansion.tokens_per_video = video.visual_tokens();
-  expansion.video_token_id = static_cast<tokenizer::TokenId>(model_.config().video_token_id);
-  const auto format = tokenizer::ChatFormat::llava_onevision;
-  const tokenizer::TokenizedPrompt tokens = tokenizer::tokenize_prompt(
-      tokenizer_, format, tokenizer::render_video_question(format, question), expansion);
-  VideoPrompt prompt;
-  prompt.context_ids.assign(tokens.context.begin(), tokens.context.end());
-  prompt.query_ids.assign(tokens.query.begin(), tokens.query.end());
-  const auto per_frame = video.grid_height * video.grid_width;
-  for (const auto& [begin, end] : tokens.visual_ranges) {
-    for (auto pos = begin; pos < end; ++pos) {
-      const auto j = pos - begin;
-      const bool newline = j >= video.frames * per_frame;
-      prompt.visual_positions.push_back(static_cast<std::int32_t>(pos));
-      prompt.frame_index.push_back(static_cast<std::int32_t>(newline ? video.frames - 1 : j / per_frame));
-      prompt.spatial_index.push_back(static_cast<std::int32_t>(newline ? per_frame : j % per_frame));
-    }
-  }
-  return prompt;
+  return tokenize_video_prompt(tokenizer_, tokenizer::ChatFormat::llava_onevision, parts, video,
+                               model_.config().video_token_id);
 }
 
 at::Tensor LlavaOnevisionLm::embed(const std::vector<std::int64_t>& ids, const EncodedVideo& video) const {

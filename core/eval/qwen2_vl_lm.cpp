@@ -8,7 +8,6 @@
 #include "core/eval/video_lm.h"
 #include "core/models/model_config.h"
 #include "core/models/qwen2_vl.h"
-#include "core/models/tokenizer/chat_template.h"
 
 namespace wq::eval {
 namespace {
@@ -49,26 +48,8 @@ class Qwen2VLLm : public VideoLm {
   }
 
   VideoPrompt build_prompt(const PromptParts& parts, const EncodedVideo& video) const override {
-    tokenizer::VideoQuestion question;
-    if (!parts.system.empty()) question.system = parts.system;
-    question.question = parts.user;
-    question.answer_prefix = parts.answer_prefix;
-    tokenizer::VisualExpansion expansion;
-    expansion.tokens_per_video = video.visual_tokens();
-    expansion.video_token_id = static_cast<tokenizer::TokenId>(model_.config().video_token_id);
-    const auto format = tokenizer::ChatFormat::qwen2_vl;
-    const tokenizer::TokenizedPrompt tokens = tokenizer::tokenize_prompt(
-        tokenizer_, format, tokenizer::render_video_question(format, question), expansion);
-    VideoPrompt prompt;
-    prompt.context_ids.assign(tokens.context.begin(), tokens.context.end());
-    prompt.query_ids.assign(tokens.query.begin(), tokens.query.end());
-    const auto per_group = video.grid_height * video.grid_width;
-    for (const auto& [begin, end] : tokens.visual_ranges)
-      for (auto pos = begin; pos < end; ++pos) {
-        prompt.visual_positions.push_back(static_cast<std::int32_t>(pos));
-        prompt.frame_index.push_back(static_cast<std::int32_t>((pos - begin) / per_group));
-        prompt.spatial_index.push_back(static_cast<std::int32_t>((pos - begin) % per_group));
-      }
+    VideoPrompt prompt = tokenize_video_prompt(tokenizer_, tokenizer::ChatFormat::qwen2_vl, parts, video,
+                                               model_.config().video_token_id);
     std::vector<std::int64_t> ids = prompt.context_ids;
     ids.insert(ids.end(), prompt.query_ids.begin(), prompt.query_ids.end());
     const auto merge = model_.config().vision.spatial_merge_size;

@@ -6,37 +6,27 @@
 #include <filesystem>
 
 #include "core/config/schema.h"
+#include "core/registry/param_spec.h"
 
 namespace wq::eval {
 namespace {
 const bool model_schema_registered = register_section_schema<VideoLm>("model", "name");
 
-ParamSpec model_param(std::string name, ParamType type, std::string default_yaml, std::string help,
-                      std::vector<std::string> choices = {}) {
-  ParamSpec spec;
-  spec.name = std::move(name);
-  spec.type = type;
-  spec.default_yaml = std::move(default_yaml);
-  spec.help = std::move(help);
-  spec.choices = std::move(choices);
-  spec.required = spec.default_yaml.empty();
-  return spec;
-}
 }  // namespace
 
 std::vector<ParamSpec> model_param_specs() {
   return {
-      model_param("path", ParamType::Path, "",
+      param_spec("path", ParamType::Path, "",
                   "checkpoint folder: config.json, safetensors, tokenizer.json, processor config"),
-      model_param("dtype", ParamType::String, "auto", "auto = float32 on CPU, bfloat16 on CUDA",
+      param_spec("dtype", ParamType::String, "auto", "auto = float32 on CPU, bfloat16 on CUDA",
                   {"auto", "float32", "bfloat16", "float16"}),
-      model_param("device", ParamType::String, "auto",
+      param_spec("device", ParamType::String, "auto",
                   "auto = the config's top-level device; or cpu, cuda, cuda:N"),
-      model_param("random_weights", ParamType::Bool, "false",
+      param_spec("random_weights", ParamType::Bool, "false",
                   "build at config.json's size with random weights (latency/memory runs only; "
                   "results are flagged)"),
-      model_param("seed", ParamType::Int, "0", "seed of random_weights"),
-      model_param("tokenizer", ParamType::Path, "\"\"", "tokenizer.json; \"\" = <path>/tokenizer.json"),
+      param_spec("seed", ParamType::Int, "0", "seed of random_weights"),
+      param_spec("tokenizer", ParamType::Path, "\"\"", "tokenizer.json; \"\" = <path>/tokenizer.json"),
   };
 }
 
@@ -73,6 +63,34 @@ std::string tokenizer_path(const ModelOptions& options) {
   if (!std::filesystem::exists(path))
     throw std::invalid_argument(path + ": no tokenizer.json (set model.tokenizer)");
   return path;
+}
+
+VideoPrompt tokenize_video_prompt(const tokenizer::Tokenizer& tokenizer, tokenizer::ChatFormat format,
+                                  const PromptParts& parts, const EncodedVideo& video, std::int64_t video_token_id) {
+  tokenizer::VideoQuestion question;
+  if (!parts.system.empty()) question.system = parts.system;
+  question.question = parts.user;
+  question.answer_prefix = parts.answer_prefix;
+  tokenizer::VisualExpansion expansion;
+  expansion.tokens_per_video = video.visual_tokens();
+  expansion.video_token_id = static_cast<tokenizer::TokenId>(video_token_id);
+  const tokenizer::TokenizedPrompt tokens =
+      tokenizer::tokenize_prompt(tokenizer, format, tokenizer::render_video_question(format, question), expansion);
+  VideoPrompt prompt;
+  prompt.context_ids.assign(tokens.context.begin(), tokens.context.end());
+  prompt.query_ids.assign(tokens.query.begin(), tokens.query.end());
+  const auto per_frame = video.grid_height * video.grid_width;
+  const auto frames = video.temporal_groups;
+  for (const auto& [begin, end] : tokens.visual_ranges) {
+    for (auto pos = begin; pos < end; ++pos) {
+      const auto j = pos - begin;
+      const bool past_grid = j >= frames * per_frame;
+      prompt.visual_positions.push_back(static_cast<std::int32_t>(pos));
+      prompt.frame_index.push_back(static_cast<std::int32_t>(past_grid ? frames - 1 : j / per_frame));
+      prompt.spatial_index.push_back(static_cast<std::int32_t>(past_grid ? per_frame : j % per_frame));
+    }
+  }
+  return prompt;
 }
 
 }  // namespace wq::eval

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/models/qwen2.h"
+#include "core/models/tokenizer/chat_template.h"
 #include "core/models/tokenizer/tokenizer.h"
 #include "core/registry/registry.h"
 #include "datasets/dataset.h"
@@ -81,5 +82,12 @@ ModelOptions model_options(const Params& params);
 models::LoadOptions load_options(const ModelOptions& options);
 // options.tokenizer, else <path>/tokenizer.json; throws naming the path when absent.
 std::string tokenizer_path(const ModelOptions& options);
+
+// The chat template of `format` around one video of video.visual_tokens() placeholders
+// (`video_token_id`) and the prompt parts, tokenized and split into context and query; visual
+// token j is frame j / (grid_height * grid_width) of the video; tokens past frames * that
+// (LLaVA's newline) belong to the last frame with spatial index one past its grid.
+VideoPrompt tokenize_video_prompt(const tokenizer::Tokenizer& tokenizer, tokenizer::ChatFormat format,
+                                  const PromptParts& parts, const EncodedVideo& video, std::int64_t video_token_id);
 
 }  // namespace wq::eval

@@ -3,21 +3,10 @@
 #include <yaml-cpp/yaml.h>
 
 #include "core/config/resolve_params.h"
+#include "core/registry/param_spec.h"
 
 namespace wq::train {
 namespace {
-
-ParamSpec spec(std::string name, ParamType type, std::string default_yaml, std::string help,
-               std::optional<double> min = std::nullopt) {
-  ParamSpec s;
-  s.name = std::move(name);
-  s.type = type;
-  s.default_yaml = std::move(default_yaml);
-  s.help = std::move(help);
-  s.min = min;
-  s.required = s.default_yaml.empty();
-  return s;
-}
 
 int as_int(const Params& p, const char* key) { return static_cast<int>(p.get_int(key)); }
 
@@ -32,10 +21,10 @@ ProxyTrainOptions load_proxy_train_options(const std::string& path) {
   }
   try {
     const Params top = resolve_params(
-        {spec("out", ParamType::Path, "", "checkpoint folder"), spec("seed", ParamType::Int, "0", "seed", 0),
-         spec("device", ParamType::String, "cpu", "cpu | cuda | cuda:N"),
-         spec("data", ParamType::Map, "{}", "synthetic data"), spec("model", ParamType::Map, "{}", "architecture"),
-         spec("train", ParamType::Map, "{}", "schedule")},
+        {param_spec("out", ParamType::Path, "", "checkpoint folder"), param_spec("seed", ParamType::Int, "0", "seed", {}, 0),
+         param_spec("device", ParamType::String, "cpu", "cpu | cuda | cuda:N"),
+         param_spec("data", ParamType::Map, "{}", "synthetic data"), param_spec("model", ParamType::Map, "{}", "architecture"),
+         param_spec("train", ParamType::Map, "{}", "schedule")},
         root, "train-proxy");
     ProxyTrainOptions o;
     o.out = top.get_string("out");
@@ -45,7 +34,7 @@ ProxyTrainOptions load_proxy_train_options(const std::string& path) {
     std::vector<ParamSpec> data_specs;
     for (ParamSpec s : synth_param_specs())
       if (s.name != "out" && s.name != "seed") data_specs.push_back(s);
-    data_specs.push_back(spec("num_frames", ParamType::Int, "16", "frames per video the model sees", 1));
+    data_specs.push_back(param_spec("num_frames", ParamType::Int, "16", "frames per video the model sees", {}, 1));
     const Params data = resolve_params(data_specs, top.node("data"), "data");
     YAML::Node synth_values = YAML::Clone(data.values());
     synth_values["out"] = "";
@@ -55,7 +44,7 @@ ProxyTrainOptions load_proxy_train_options(const std::string& path) {
 
     const ProxyArchitecture d;
     auto int_spec = [](const char* name, int value, const char* help) {
-      return spec(name, ParamType::Int, std::to_string(value), help, 1);
+      return param_spec(name, ParamType::Int, std::to_string(value), help, {}, 1);
     };
     const Params m = resolve_params(
         {int_spec("text_hidden", d.text_hidden, "decoder width"), int_spec("text_layers", d.text_layers, "decoder layers"),
@@ -88,13 +77,13 @@ ProxyTrainOptions load_proxy_train_options(const std::string& path) {
     const ProxyTrainOptions t0;
     const Params t = resolve_params(
         {int_spec("steps", t0.steps, "optimizer steps"), int_spec("batch_size", t0.batch_size, "questions per step"),
-         spec("warmup_steps", ParamType::Int, std::to_string(t0.warmup_steps), "linear warm-up", 0),
-         spec("lr", ParamType::Float, "1e-3", "peak learning rate (cosine decay to 10 %)", 0),
-         spec("weight_decay", ParamType::Float, "0.01", "AdamW weight decay", 0),
-         spec("grad_clip", ParamType::Float, "1.0", "global gradient-norm clip", 0),
+         param_spec("warmup_steps", ParamType::Int, std::to_string(t0.warmup_steps), "linear warm-up", {}, 0),
+         param_spec("lr", ParamType::Float, "1e-3", "peak learning rate (cosine decay to 10 %)", {}, 0),
+         param_spec("weight_decay", ParamType::Float, "0.01", "AdamW weight decay", {}, 0),
+         param_spec("grad_clip", ParamType::Float, "1.0", "global gradient-norm clip", {}, 0),
          int_spec("eval_every", t0.eval_every, "steps between held-out evaluations"),
          int_spec("eval_questions", t0.eval_questions, "held-out questions per evaluation"),
-         spec("time_limit_s", ParamType::Float, "0", "stop after this much training time; 0 = none", 0)},
+         param_spec("time_limit_s", ParamType::Float, "0", "stop after this much training time; 0 = none", {}, 0)},
         top.node("train"), "train");
     o.steps = as_int(t, "steps");
     o.batch_size = as_int(t, "batch_size");
