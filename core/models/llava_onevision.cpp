@@ -26,15 +26,6 @@ at::Tensor maybe_bias(const at::Tensor& x, const at::Tensor& w, const at::Tensor
   return b.defined() ? at::linear(x, w, b) : at::linear(x, w);
 }
 
-// The first prefix under which `probe` exists.
-std::string pick_prefix(const Checkpoint& ckpt, const std::vector<std::string>& prefixes,
-                        const std::string& probe) {
-  std::vector<std::string> names;
-  for (const auto& p : prefixes) names.push_back(p + probe);
-  const std::string found = ckpt.resolve(names);
-  return found.substr(0, found.size() - probe.size());
-}
-
 }  // namespace
 
 LlavaOnevision::LlavaOnevision(LlavaOnevisionConfig config, Qwen2Decoder llm,

@@ -16,15 +16,6 @@ void check_widths(const Qwen2VLConfig& c, const std::string& file) {
                                          std::to_string(c.text.hidden_size));
 }
 
-// The first prefix under which `probe` exists (checkpoints name their tensors in two layouts).
-std::string pick_prefix(const Checkpoint& ckpt, const std::vector<std::string>& prefixes,
-                        const std::string& probe) {
-  std::vector<std::string> names;
-  for (const auto& p : prefixes) names.push_back(p + probe);
-  const std::string found = ckpt.resolve(names);
-  return found.substr(0, found.size() - probe.size());
-}
-
 }  // namespace
 
 Qwen2VL::Qwen2VL(Qwen2VLConfig config, Qwen2Decoder llm, Qwen2VLVisionTower vision)

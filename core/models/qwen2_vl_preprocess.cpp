@@ -52,16 +52,8 @@ Qwen2VLProcessorConfig parse_qwen2_vl_processor_config(std::string_view json_tex
 }
 
 Qwen2VLProcessorConfig load_qwen2_vl_processor_config(const std::string& folder) {
-  namespace fs = std::filesystem;
-  for (const char* name : {"video_preprocessor_config.json", "preprocessor_config.json"}) {
-    const fs::path path = fs::path(folder) / name;
-    if (!fs::exists(path)) continue;
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return parse_qwen2_vl_processor_config(text.str(), path.string());
-  }
-  throw_checkpoint_error(folder, "", "no video_preprocessor_config.json or preprocessor_config.json");
+  const auto [text, path] = read_processor_config_file(folder);
+  return parse_qwen2_vl_processor_config(text, path);
 }
 
 std::pair<std::int64_t, std::int64_t> smart_resize(std::int64_t height, std::int64_t width,

@@ -54,7 +54,7 @@ VideoProcessorConfig parse_video_processor_config(std::string_view json_text, co
   return c;
 }
 
-VideoProcessorConfig load_video_processor_config(const std::string& folder) {
+std::pair<std::string, std::string> read_processor_config_file(const std::string& folder) {
   namespace fs = std::filesystem;
   for (const char* name : {"video_preprocessor_config.json", "preprocessor_config.json"}) {
     const fs::path path = fs::path(folder) / name;
@@ -62,9 +62,14 @@ VideoProcessorConfig load_video_processor_config(const std::string& folder) {
     std::ifstream in(path, std::ios::binary);
     std::ostringstream text;
     text << in.rdbuf();
-    return parse_video_processor_config(text.str(), path.string());
+    return {text.str(), path.string()};
   }
   throw_checkpoint_error(folder, "", "no video_preprocessor_config.json or preprocessor_config.json");
+}
+
+VideoProcessorConfig load_video_processor_config(const std::string& folder) {
+  const auto [text, path] = read_processor_config_file(folder);
+  return parse_video_processor_config(text, path);
 }
 
 at::Tensor preprocess_video(const at::Tensor& frames, const VideoProcessorConfig& c) {

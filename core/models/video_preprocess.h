@@ -9,6 +9,7 @@
 #include <array>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace wq::models {
 
@@ -27,6 +28,8 @@ struct VideoProcessorConfig {
 VideoProcessorConfig parse_video_processor_config(std::string_view json_text, const std::string& file);
 // Reads video_preprocessor_config.json, falling back to preprocessor_config.json.
 VideoProcessorConfig load_video_processor_config(const std::string& folder);
+// The text and path of that file (throws CheckpointError naming the folder when neither exists).
+std::pair<std::string, std::string> read_processor_config_file(const std::string& folder);
 
 // frames: [frames, height, width, 3] uint8 RGB -> [frames, 3, cfg.height, cfg.width] fp32.
 // Resizing is antialiased (torchvision's default) and separable like PyTorch's uint8 kernel:

@@ -31,4 +31,12 @@ at::Tensor RandomWeights::vector(std::int64_t size, double mean, double stddev) 
   return torch::randn({size}, opts).mul_(stddev).add_(mean);
 }
 
+std::string pick_prefix(const Checkpoint& ckpt, const std::vector<std::string>& prefixes,
+                        const std::string& probe) {
+  std::vector<std::string> names;
+  for (const auto& p : prefixes) names.push_back(p + probe);
+  const std::string found = ckpt.resolve(names);
+  return found.substr(0, found.size() - probe.size());
+}
+
 }  // namespace wq::models

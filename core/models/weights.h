@@ -28,6 +28,11 @@ class WeightLoader {
   LoadOptions options_;
 };
 
+// The first of `prefixes` under which `probe` exists (checkpoints of one family name their
+// tensors in several layouts); throws missing-tensor naming the first candidate.
+std::string pick_prefix(const Checkpoint& checkpoint, const std::vector<std::string>& prefixes,
+                        const std::string& probe);
+
 class RandomWeights {
  public:
   RandomWeights(const LoadOptions& options, std::uint64_t seed);
