@@ -1,5 +1,5 @@
-// Every config under configs/paper/ and configs/ablations/ (top level; pending/ and base/
-// are not sweeps to run) validates, runs end to end at CI size, and the table and plot
+// Every config under configs/paper/ and configs/ablations/ (top level; base/ holds
+// includes, not sweeps) validates, runs end to end at CI size, and the table and plot
 // commands named in its `# report:` lines run on the results. The same lines are what
 // docs/reproducing.md tells a reader to run.
 #include <gtest/gtest.h>
@@ -69,18 +69,6 @@ TEST(PaperConfigs, ThereAreConfigsToTest) {
   const auto files = runnable_configs();
   EXPECT_GE(files.size(), 8u);  // search_cost, efficiency, six ablations at least
   for (const auto& file : files) EXPECT_FALSE(report_commands(file).empty()) << file << " has no # report: line";
-}
-
-TEST(PaperConfigs, PendingConfigsNameExistingScripts) {
-  if (!fs::exists(source_path("configs/paper/pending"))) GTEST_SKIP() << "no pending configs";
-  for (const auto& entry : fs::directory_iterator(source_path("configs/paper/pending"))) {
-    const auto commands = report_commands(entry.path().string());
-    EXPECT_FALSE(commands.empty()) << entry.path();
-    for (const auto& command : commands) {
-      const std::string script = command.substr(0, command.find(' '));
-      EXPECT_TRUE(fs::exists(source_path(script))) << entry.path() << ": " << script;
-    }
-  }
 }
 
 TEST(PaperConfigs, EveryConfigValidatesRunsAndReports) {
