@@ -84,10 +84,10 @@ class Accuracy : public Experiment {
         if (!sample.duration_bucket.empty()) by_bucket.add(sample.duration_bucket, score);
         const std::map<std::string, double> figures{
             {"t_vision_ms", e.t_vision_ms}, {"t_prefill_ctx_ms", e.t_prefill_ctx_ms},
-            {"t_search_ms", e.t_search_ms}, {"t_quant_ms", e.t_quant_ms},
-            {"t_prefill_query_ms", e.t_prefill_query_ms}, {"t_decode_per_token_ms", e.t_decode_per_token_ms},
-            {"kv_bytes", e.kv_bytes}, {"kv_fp16_bytes", e.kv_fp16_bytes}, {"bits_nominal", e.bits_nominal},
-            {"bits_effective", e.bits_effective}, {"peak_memory_bytes", e.peak_memory_bytes}};
+            {"t_search_ms", e.method.t_search_ms}, {"t_quant_ms", e.method.t_quant_ms},
+            {"t_prefill_query_ms", e.method.t_prefill_query_ms}, {"t_decode_per_token_ms", e.method.t_decode_per_token_ms},
+            {"kv_bytes", e.method.kv_bytes}, {"kv_fp16_bytes", e.method.kv_fp16_bytes}, {"bits_nominal", e.method.bits_nominal},
+            {"bits_effective", e.method.bits_effective}, {"peak_memory_bytes", e.peak_memory_bytes}};
         for (const auto& [name, value] : figures) {
           row[name] = value;
           means.add(name, value);

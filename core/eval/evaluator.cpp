@@ -68,14 +68,7 @@ SampleEvaluation Evaluator::evaluate(const Dataset& dataset, std::size_t index, 
   e.generated = run.text;
   e.t_vision_ms = prepared->t_vision_ms;
   e.t_prefill_ctx_ms = prepared->t_prefill_ctx_ms;
-  e.t_search_ms = run.t_search_ms;
-  e.t_quant_ms = run.t_quant_ms;
-  e.t_prefill_query_ms = run.t_prefill_query_ms;
-  e.t_decode_per_token_ms = run.t_decode_per_token_ms;
-  e.kv_bytes = run.kv_bytes;
-  e.kv_fp16_bytes = run.kv_fp16_bytes;
-  e.bits_nominal = run.bits_nominal;
-  e.bits_effective = run.bits_effective;
+  e.method = run.figures;
   return e;
 }
 

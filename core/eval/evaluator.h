@@ -19,14 +19,20 @@ struct EvalSettings {
   std::int64_t max_new_tokens = 8;
 };
 
+// What one method costs on one prepared sample (protocol steps 5-7).
+struct MethodFigures {
+  double t_search_ms = 0, t_quant_ms = 0, t_prefill_query_ms = 0, t_decode_per_token_ms = 0;
+  double kv_bytes = 0, kv_fp16_bytes = 0;  // the compressed cache as stored, and in fp16
+  double bits_nominal = 0, bits_effective = 0;
+};
+
 // One sample under one method: every per-sample figure of protocol.md.
 struct SampleEvaluation {
   std::int64_t frames = 0, visual_tokens = 0, prompt_tokens = 0;
   std::string generated;  // decoded reply (after the answer prefix)
   bool context_reused = false;  // vision and context prefill came from the sweep's cache
-  double t_vision_ms = 0, t_prefill_ctx_ms = 0, t_search_ms = 0, t_quant_ms = 0;
-  double t_prefill_query_ms = 0, t_decode_per_token_ms = 0;
-  double kv_bytes = 0, kv_fp16_bytes = 0, bits_nominal = 0, bits_effective = 0;
+  double t_vision_ms = 0, t_prefill_ctx_ms = 0;
+  MethodFigures method;
   double peak_memory_bytes = 0;
 };
 

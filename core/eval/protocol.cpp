@@ -160,19 +160,19 @@ MethodRun run_method(const VideoLm& lm, const PreparedSample& p, methods::KvMeth
 
   DeviceTimer timer(llm.device());
   const cache::Plan plan = method.plan(*kv, *description);
-  run.t_search_ms = timer.lap_ms();
+  run.figures.t_search_ms = timer.lap_ms();
   const cache::KvCache compressed = cache::build_cache(*kv, plan, cache::CacheMode::simulate);
   models::KVLayers cache = to_kv_layers(cache::dequantize_context(compressed), llm);
-  run.t_quant_ms = timer.lap_ms();
+  run.figures.t_quant_ms = timer.lap_ms();
 
   std::vector<std::uint8_t> visual(static_cast<std::size_t>(kv->tokens), 0);
   for (const auto pos : p.prompt.visual_positions) visual[static_cast<std::size_t>(pos)] = 1;
   const cache::KvBits bits = cache::kv_bits(compressed, visual);
   const cache::CacheBytes bytes = cache::cache_bytes(compressed);
-  run.bits_nominal = bits.nominal();
-  run.bits_effective = bits.effective();
-  run.kv_bytes = bytes.stored;
-  run.kv_fp16_bytes = bytes.fp16;
+  run.figures.bits_nominal = bits.nominal();
+  run.figures.bits_effective = bits.effective();
+  run.figures.kv_bytes = bytes.stored;
+  run.figures.kv_fp16_bytes = bytes.fp16;
 
   at::Tensor logits = p.query_last_logits;
   if (protocol == Protocol::cached_video) {
@@ -182,15 +182,15 @@ MethodRun run_method(const VideoLm& lm, const PreparedSample& p, methods::KvMeth
     models::ForwardResult query = llm.forward(
         query_embeds, &cache, prompt_positions(p.prompt, context, p.prompt.tokens(), llm.device()));
     logits = llm.logits(query.hidden.select(1, query.hidden.size(1) - 1));
-    run.t_prefill_query_ms = timer.lap_ms();
+    run.figures.t_prefill_query_ms = timer.lap_ms();
     models::append_kv(cache, query.kv);  // the query's own K/V stay full precision
   } else {
-    run.t_prefill_query_ms = p.t_prefill_query_fp_ms;
+    run.figures.t_prefill_query_ms = p.t_prefill_query_fp_ms;
   }
   run.first_logits = logits.to(at::kCPU, at::kFloat);
   auto [ids, per_token] = greedy_decode(lm, std::move(cache), logits, p.prompt, max_new_tokens);
   run.generated_ids = std::move(ids);
-  run.t_decode_per_token_ms = per_token;
+  run.figures.t_decode_per_token_ms = per_token;
   std::vector<tokenizer::TokenId> token_ids(run.generated_ids.begin(), run.generated_ids.end());
   run.text = lm.tokenizer().decode(token_ids, /*skip_special_tokens=*/true);
   return run;

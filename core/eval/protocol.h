@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/cache/kv_cache.h"
+#include "core/eval/evaluator.h"
 #include "core/eval/video_lm.h"
 #include "core/method/context_description.h"
 #include "core/method/kv_method.h"
@@ -42,9 +43,7 @@ struct MethodRun {
   std::vector<std::int64_t> generated_ids;
   std::string text;  // decoded without special tokens
   at::Tensor first_logits;  // [1, vocab] after the last prompt token (what picks the answer letter)
-  double t_search_ms = 0, t_quant_ms = 0, t_prefill_query_ms = 0, t_decode_per_token_ms = 0;
-  double kv_bytes = 0, kv_fp16_bytes = 0;  // the compressed cache as stored, and in fp16
-  double bits_nominal = 0, bits_effective = 0;
+  MethodFigures figures;
 };
 
 MethodRun run_method(const VideoLm& lm, const PreparedSample& prepared, methods::KvMethod& method,

@@ -63,8 +63,8 @@ TEST(Protocol, Fp16CachedVideoEqualsOneFullForward) {
     const MethodRun run = run_method(lm, p, *fp16, protocol, 4);
     EXPECT_LT((run.first_logits - reference).abs().max().item<double>(), 1e-4);
     EXPECT_EQ(run.generated_ids.front(), reference.argmax(-1).item<int64_t>());
-    EXPECT_DOUBLE_EQ(run.bits_effective, 16.0);
-    EXPECT_DOUBLE_EQ(run.kv_bytes, run.kv_fp16_bytes);
+    EXPECT_DOUBLE_EQ(run.figures.bits_effective, 16.0);
+    EXPECT_DOUBLE_EQ(run.figures.kv_bytes, run.figures.kv_fp16_bytes);
   }
 }
 
@@ -81,9 +81,9 @@ TEST(Protocol, LossyMethodReachesTheQueryOnlyUnderCachedVideo) {
   EXPECT_GT((cached.first_logits - exact.first_logits).abs().max().item<double>(), 1e-3);
   EXPECT_LT((full.first_logits - exact.first_logits).abs().max().item<double>(), 1e-6);
   // Tiny cache: scales of 16-token groups and the fp16 system prompt weigh a lot.
-  EXPECT_LT(cached.kv_bytes, 0.9 * cached.kv_fp16_bytes);
-  EXPECT_GT(cached.bits_effective, 1.0);
-  EXPECT_LT(cached.bits_effective, 8.0);
+  EXPECT_LT(cached.figures.kv_bytes, 0.9 * cached.figures.kv_fp16_bytes);
+  EXPECT_GT(cached.figures.bits_effective, 1.0);
+  EXPECT_LT(cached.figures.bits_effective, 8.0);
 }
 
 TEST(Protocol, TrainedCheckpointLoadsBackBitExact) {
