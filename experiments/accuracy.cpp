@@ -10,6 +10,7 @@
 #include "core/method/kv_method.h"
 #include "core/registry/param_spec.h"
 #include "experiments/experiment.h"
+#include "experiments/model_section.h"
 
 namespace wq {
 namespace {
@@ -32,14 +33,6 @@ class MeanTotals {
   std::map<std::string, std::pair<double, int64_t>> sums_;
 };
 
-// The `model:` section with `device: auto` resolved from the config's top-level device.
-Params model_section(const RunContext& ctx) {
-  YAML::Node model = YAML::Clone(ctx.config["model"]);
-  if (!model["device"] || model["device"].as<std::string>() == "auto")
-    model["device"] = ctx.config["device"] ? ctx.config["device"].as<std::string>() : "cpu";
-  return Params(model, "model", ctx.sources);
-}
-
 class Accuracy : public Experiment {
  public:
   explicit Accuracy(const Params& params)
@@ -49,13 +42,11 @@ class Accuracy : public Experiment {
   }
 
   void run(RunContext& ctx) override {
-    if (!ctx.config["model"]) throw std::invalid_argument("accuracy: the config has no model: section");
-    if (!ctx.config["dataset"]) throw std::invalid_argument("accuracy: the config has no dataset: section");
+    const Params model = model_section(ctx, "accuracy");
     const Params method_params = ctx.section("method");
     auto method = methods::MethodRegistry::instance().make(method_params.get_string("name"), method_params);
     const Params dataset_params = ctx.section("dataset");
     const auto dataset = Registry<Dataset>::instance().make(dataset_params.get_string("name"), dataset_params);
-    const Params model = model_section(ctx);
     eval::Evaluator& evaluator =
         eval::shared_evaluator(model, YAML::Dump(model.values()), cache_bytes_);
 

@@ -69,6 +69,10 @@ SampleEvaluation Evaluator::evaluate(const Dataset& dataset, std::size_t index, 
   e.t_vision_ms = prepared->t_vision_ms;
   e.t_prefill_ctx_ms = prepared->t_prefill_ctx_ms;
   e.method = run.figures;
+  if (settings.keep_first_log_probs) {
+    const at::Tensor log_probs = torch::log_softmax(run.first_logits.to(at::kCPU, at::kFloat).flatten(), 0).contiguous();
+    e.first_log_probs.assign(log_probs.data_ptr<float>(), log_probs.data_ptr<float>() + log_probs.numel());
+  }
   return e;
 }
 

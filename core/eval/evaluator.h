@@ -17,6 +17,9 @@ namespace wq::eval {
 struct EvalSettings {
   std::string protocol = "cached_video";  // cached_video | full_prefill
   std::int64_t max_new_tokens = 8;
+  // Keep the log-probabilities of the first generated token (SampleEvaluation::first_log_probs):
+  // what per-window damage measurements compare against a full-precision run.
+  bool keep_first_log_probs = false;
 };
 
 // What one method costs on one prepared sample (protocol steps 5-7).
@@ -34,6 +37,7 @@ struct SampleEvaluation {
   double t_vision_ms = 0, t_prefill_ctx_ms = 0;
   MethodFigures method;
   double peak_memory_bytes = 0;
+  std::vector<float> first_log_probs;  // [vocab], only with EvalSettings::keep_first_log_probs
 };
 
 class Evaluator {

@@ -87,11 +87,13 @@ SynthSample draw_synth_sample(const SynthOptions& o, const std::string& task, ui
   sample.candidates = question.candidates;
   sample.answer = question.answer;
   // Frame files are numbered from 1 at 3 fps, exactly what the MVBench adapter reads.
-  const auto indices = mvbench_segment_indices(std::nullopt, 3.0, question.scene.frames, 1, num_frames);
-  sample.frames.count = static_cast<int>(indices.size());
+  sample.video_frames = question.scene.frames;
+  sample.indices = mvbench_segment_indices(std::nullopt, 3.0, question.scene.frames, 1, num_frames);
+  for (const int f : question.evidence) sample.evidence_frames.push_back(f + 1);
+  sample.frames.count = static_cast<int>(sample.indices.size());
   sample.frames.width = o.width;
   sample.frames.height = o.height;
-  for (const int64_t index1 : indices) {
+  for (const int64_t index1 : sample.indices) {
     const std::vector<uint8_t> rgb = synth::render_frame(question.scene, static_cast<int>(index1 - 1));
     sample.frames.rgb.insert(sample.frames.rgb.end(), rgb.begin(), rgb.end());
   }

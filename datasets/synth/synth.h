@@ -50,6 +50,9 @@ struct SynthSample {
   std::string task, question;
   std::vector<std::string> candidates;
   int answer = 0;  // index into candidates
+  int video_frames = 0;                  // length of the drawn video
+  std::vector<int64_t> indices;          // frames the sampler picked (files numbered from 1)
+  std::vector<int64_t> evidence_frames;  // frames holding the evidence, same index space
   Frames frames;
 };
 SynthSample draw_synth_sample(const SynthOptions& options, const std::string& task, uint64_t index,

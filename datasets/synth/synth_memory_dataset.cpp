@@ -32,6 +32,7 @@ class SynthMemoryDataset : public Dataset {
         s.candidates = drawn.candidates;
         s.answer_letter = option_letter(drawn.answer);
         s.answer_text = drawn.candidates[drawn.answer];
+        s.evidence_frames = drawn.evidence_frames;
         answer_position_[s.sample_id] = positions[q];
         samples_.push_back(std::move(s));
       }
@@ -52,7 +53,8 @@ class SynthMemoryDataset : public Dataset {
     const SynthSample drawn =
         draw_synth_sample(options_, s.task, index, answer_position_.at(s.sample_id), sampling_.num_frames);
     SampleVideo video;
-    video.frame_count = drawn.frames.count;
+    video.indices = drawn.indices;
+    video.frame_count = drawn.video_frames;
     video.fps = 3.0;  // the frame-folder rate MVBench's sampler assumes
     if (decode) video.frames = drawn.frames;
     return video;

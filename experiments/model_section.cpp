@@ -1,0 +1,18 @@
+#include "experiments/model_section.h"
+
+#include <stdexcept>
+#include <string>
+
+namespace wq {
+
+Params model_section(const RunContext& ctx, const char* kind) {
+  for (const char* section : {"model", "dataset"})
+    if (!ctx.config[section])
+      throw std::invalid_argument(std::string(kind) + ": the config has no " + section + ": section");
+  YAML::Node model = YAML::Clone(ctx.config["model"]);
+  if (!model["device"] || model["device"].as<std::string>() == "auto")
+    model["device"] = ctx.config["device"] ? ctx.config["device"].as<std::string>() : "cpu";
+  return Params(model, "model", ctx.sources);
+}
+
+}  // namespace wq
