@@ -78,12 +78,14 @@ ProxyTrainOptions load_proxy_train_options(const std::string& path) {
     const Params t = resolve_params(
         {int_spec("steps", t0.steps, "optimizer steps"), int_spec("batch_size", t0.batch_size, "questions per step"),
          param_spec("warmup_steps", ParamType::Int, std::to_string(t0.warmup_steps), "linear warm-up", {}, 0),
-         param_spec("lr", ParamType::Float, "1e-3", "peak learning rate (cosine decay to 10 %)", {}, 0),
+         param_spec("lr", ParamType::Float, "1e-3", "peak learning rate (cosine decay to 10 % over the steps or time_limit_s, whichever ends first)", {}, 0),
          param_spec("weight_decay", ParamType::Float, "0.01", "AdamW weight decay", {}, 0),
          param_spec("grad_clip", ParamType::Float, "1.0", "global gradient-norm clip", {}, 0),
          int_spec("eval_every", t0.eval_every, "steps between held-out evaluations"),
          int_spec("eval_questions", t0.eval_questions, "held-out questions per evaluation"),
-         param_spec("time_limit_s", ParamType::Float, "0", "stop after this much training time; 0 = none", {}, 0)},
+         param_spec("time_limit_s", ParamType::Float, "0", "stop after this much training time; 0 = none", {}, 0),
+         param_spec("open_answer_fraction", ParamType::Float, "0.5",
+                    "share of questions asked without options and answered with the option text", {}, 0, 1)},
         top.node("train"), "train");
     o.steps = as_int(t, "steps");
     o.batch_size = as_int(t, "batch_size");
@@ -94,6 +96,7 @@ ProxyTrainOptions load_proxy_train_options(const std::string& path) {
     o.eval_every = as_int(t, "eval_every");
     o.eval_questions = as_int(t, "eval_questions");
     o.time_limit_s = t.get_float("time_limit_s");
+    o.open_answer_fraction = t.get_float("open_answer_fraction");
     return o;
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(path + ": " + e.what());

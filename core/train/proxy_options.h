@@ -28,6 +28,10 @@ struct ProxyTrainOptions {
   double lr = 1e-3, weight_decay = 0.01, grad_clip = 1.0;
   int eval_every = 200, eval_questions = 200;  // held-out in-memory questions (another seed)
   double time_limit_s = 0;    // > 0: stop early when training has run this long
+  // Share of training questions asked WITHOUT options, answered with the option text: it
+  // teaches what the video shows directly; the multiple-choice questions then only have to
+  // match that to a letter.
+  double open_answer_fraction = 0.5;
 };
 
 // Reads the YAML file; throws std::invalid_argument "<file>: <section>.<key>: <problem>".

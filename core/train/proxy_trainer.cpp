@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <nlohmann/json.hpp>
 
 #include "core/eval/llava_onevision_lm.h"
@@ -50,6 +51,17 @@ PromptParts prompt_of(const SynthSample& s) { return mvbench_prompt(MvbenchPrese
 // The reply the proxy learns: MVBench's answer continues "Best option:(" with "A) text".
 std::string reply_of(const SynthSample& s) { return option_letter(s.answer) + ") " + s.candidates[s.answer]; }
 
+// The same question without options (ProxyTrainOptions::open_answer_fraction).
+PromptParts open_prompt_of(const SynthSample& s) {
+  return {mvbench_prompt(MvbenchPreset::Official, s.question, s.candidates).system, "Question: " + s.question,
+          "Answer: "};
+}
+
+// Whether training question i is asked without options: a fixed pattern of the index.
+bool asked_open(const ProxyTrainOptions& o, std::uint64_t i) {
+  return double((i * 0x9e3779b97f4a7c15ULL) >> 11) / double(1ULL << 53) < o.open_answer_fraction;
+}
+
 std::string write_tokenizer(const ProxyTrainOptions& o) {
   std::vector<std::string> corpus;
   for (std::uint64_t i = 0; i < 2000; ++i) {
@@ -57,6 +69,8 @@ std::string write_tokenizer(const ProxyTrainOptions& o) {
     const PromptParts p = prompt_of(s);
     corpus.push_back(p.system);
     corpus.push_back(p.user + "\n" + p.answer_prefix + reply_of(s));
+    const PromptParts open = open_prompt_of(s);
+    corpus.push_back(open.user + "\n" + open.answer_prefix + s.candidates[s.answer]);
   }
   tokenizer::BpeTrainingOptions bpe;
   bpe.merges = o.model.tokenizer_merges;
@@ -111,14 +125,17 @@ struct Batch {
   at::Tensor ids;       // [B, L] right-padded
   at::Tensor targets;   // [B, L] next-token ids, -100 where no loss
   at::Tensor weights;   // [B, L] loss weight per position (1 at the letter)
+  at::Tensor letter;    // [B, L] 1 at the option letter of multiple-choice questions
   at::Tensor pixels;    // [B * F, 3, S, S] preprocessed frames (CPU)
 };
 
+// open_answers: training batches mix in open questions; held-out ones are all multiple choice.
 Batch make_batch(const eval::LlavaOnevisionLm& lm, const ProxyTrainOptions& o, std::uint64_t first,
-                 std::int64_t visual_tokens) {
+                 std::int64_t visual_tokens, bool open_answers) {
   const auto B = static_cast<std::size_t>(o.batch_size);
   std::vector<std::vector<std::int64_t>> seqs(B);
   std::vector<std::size_t> prompt_lengths(B);
+  std::vector<char> open(B, 0);
   std::vector<at::Tensor> pixels(B);
   const eval::EncodedVideo stub = lm.describe_video(torch::zeros({visual_tokens, 1}), o.num_frames);
   const auto end_of_turn = *lm.tokenizer().token_to_id("<|im_end|>");
@@ -127,11 +144,12 @@ Batch make_batch(const eval::LlavaOnevisionLm& lm, const ProxyTrainOptions& o, s
   at::parallel_for(0, static_cast<std::int64_t>(B), 1, [&](std::int64_t begin, std::int64_t end) {
     for (auto b = static_cast<std::size_t>(begin); b < static_cast<std::size_t>(end); ++b) {
       const SynthSample s = draw(o, 0, first + b);
-      const eval::VideoPrompt prompt = lm.build_prompt(prompt_of(s), stub);
+      open[b] = open_answers && asked_open(o, first + b);
+      const eval::VideoPrompt prompt = lm.build_prompt(open[b] ? open_prompt_of(s) : prompt_of(s), stub);
       std::vector<std::int64_t> seq = prompt.context_ids;
       seq.insert(seq.end(), prompt.query_ids.begin(), prompt.query_ids.end());
       prompt_lengths[b] = seq.size();
-      for (const auto id : lm.tokenizer().encode(reply_of(s))) seq.push_back(id);
+      for (const auto id : lm.tokenizer().encode(open[b] ? s.candidates[s.answer] : reply_of(s))) seq.push_back(id);
       seq.push_back(end_of_turn);
       seqs[b] = std::move(seq);
       const at::Tensor frames = torch::from_blob(const_cast<std::uint8_t*>(s.frames.rgb.data()),
@@ -145,15 +163,19 @@ Batch make_batch(const eval::LlavaOnevisionLm& lm, const ProxyTrainOptions& o, s
   batch.ids = torch::full({o.batch_size, static_cast<std::int64_t>(longest)}, end_of_turn, torch::kLong);
   batch.targets = torch::full_like(batch.ids, -100);
   batch.weights = torch::zeros(batch.ids.sizes(), torch::kFloat);
+  batch.letter = torch::zeros(batch.ids.sizes(), torch::kFloat);
   auto ids = batch.ids.accessor<std::int64_t, 2>();
   auto targets = batch.targets.accessor<std::int64_t, 2>();
   auto weights = batch.weights.accessor<float, 2>();
+  auto letter = batch.letter.accessor<float, 2>();
   for (std::size_t b = 0; b < B; ++b) {
     for (std::size_t t = 0; t < seqs[b].size(); ++t) ids[b][t] = seqs[b][t];
     // Loss on the reply only: position t predicts token t + 1.
     for (std::size_t t = prompt_lengths[b] - 1; t + 1 < seqs[b].size(); ++t) {
       targets[b][t] = seqs[b][t + 1];
-      weights[b][t] = t + 1 == prompt_lengths[b] ? 1.0f : static_cast<float>(kReplyTokenWeight);
+      const bool is_letter = !open[b] && t + 1 == prompt_lengths[b];
+      weights[b][t] = open[b] || is_letter ? 1.0f : static_cast<float>(kReplyTokenWeight);
+      letter[b][t] = is_letter ? 1.0f : 0.0f;
     }
   }
   batch.pixels = torch::cat(pixels, 0);
@@ -189,7 +211,7 @@ double heldout_accuracy(const eval::LlavaOnevisionLm& lm, const ProxyTrainOption
   for (int first = 0; first < o.eval_questions; first += eval_options.batch_size) {
     ProxyTrainOptions shifted = eval_options;
     shifted.seed = o.seed ^ kHeldoutStream;
-    const Batch batch = make_batch(lm, shifted, static_cast<std::uint64_t>(first), visual_tokens);
+    const Batch batch = make_batch(lm, shifted, static_cast<std::uint64_t>(first), visual_tokens, false);
     const at::Tensor logits = batch_logits(lm, batch, newline, video_token).to(at::kCPU);
     // The letter's target sits at the first supervised position of each row.
     const at::Tensor first_target = (batch.targets != -100).to(torch::kLong).argmax(1);
@@ -202,15 +224,31 @@ double heldout_accuracy(const eval::LlavaOnevisionLm& lm, const ProxyTrainOption
   return total ? double(correct) / double(total) : 0.0;
 }
 
-double learning_rate(const ProxyTrainOptions& o, int step) {
+// Linear warm-up, then cosine decay to 10 % over the steps or over the time limit,
+// whichever runs out first, so a run cut by time_limit_s still ends at the low rate.
+double learning_rate(const ProxyTrainOptions& o, int step, double seconds) {
   if (step < o.warmup_steps) return o.lr * (step + 1) / o.warmup_steps;
-  const double progress = double(step - o.warmup_steps) / std::max(1, o.steps - o.warmup_steps);
+  double progress = double(step - o.warmup_steps) / std::max(1, o.steps - o.warmup_steps);
+  if (o.time_limit_s > 0) progress = std::max(progress, seconds / o.time_limit_s);
   return o.lr * (0.1 + 0.9 * 0.5 * (1.0 + std::cos(M_PI * std::min(1.0, progress))));
 }
 
 void save(const eval::LlavaOnevisionLm& lm, const fs::path& out, const nlohmann::json& log_json) {
   models::write_safetensors((out / "model.safetensors").string(), lm.model().named_tensors(), {{"format", "pt"}});
   write_text(out / "train_log.json", log_json.dump(1) + "\n");
+}
+
+// random() draws weights for latency runs (embeddings N(0, 1), biases and norms jittered,
+// SigLIP position embeddings N(0, 0.25)). Training starts from the usual init instead: with
+// the tied head, N(0, 1) embeddings make the first logits huge, and large position
+// embeddings and biases drown the little a coloured shape changes in a patch.
+void start_for_training(const std::string& name, at::Tensor& t) {
+  torch::NoGradGuard no_grad;
+  const bool norm = name.find("norm") != std::string::npos;
+  if (name.find("embed_tokens") != std::string::npos) t.mul_(1.0 / std::sqrt(double(t.size(1))));
+  else if (name.find("position_embedding") != std::string::npos) t.normal_(0.0, 0.02);
+  else if (norm && name.find(".bias") == std::string::npos) t.fill_(1.0);
+  else if (name.find(".bias") != std::string::npos) t.zero_();
 }
 
 }  // namespace
@@ -239,9 +277,7 @@ ProxyTrainResult train_proxy(const ProxyTrainOptions& o, const std::function<voi
   std::vector<at::Tensor> decay, no_decay;
   at::Tensor newline;
   for (auto& [name, t] : lm.model().named_tensors()) {
-    // random() draws embeddings N(0, 1), fine for latency runs; with the tied head that
-    // makes the first logits huge, so training starts them at 1/sqrt(hidden).
-    if (name.find("embed_tokens") != std::string::npos) t.mul_(1.0 / std::sqrt(double(t.size(1))));
+    start_for_training(name, t);
     t.requires_grad_(true);
     if (name == "image_newline") newline = t;
     (t.dim() >= 2 ? decay : no_decay).push_back(t);
@@ -257,34 +293,47 @@ ProxyTrainResult train_proxy(const ProxyTrainOptions& o, const std::function<voi
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
   ProxyTrainResult result;
-  double loss_sum = 0;
+  double loss_sum = 0, letter_loss_sum = 0, letter_count = 0;
   int loss_count = 0;
+  // The next batch is drawn, rendered and preprocessed on the CPU while the device runs
+  // this step (on a GPU the data side is most of a step of this small model).
+  auto draw_batch = [&](int step) {
+    return std::async(std::launch::async, [&, step] {
+      return make_batch(lm, o, static_cast<std::uint64_t>(step) * o.batch_size, visual_tokens, true);
+    });
+  };
+  std::future<Batch> next_batch = draw_batch(0);
   for (int step = 0; step < o.steps; ++step) {
-    const Batch batch = make_batch(lm, o, static_cast<std::uint64_t>(step) * o.batch_size, visual_tokens);
+    const Batch batch = next_batch.get();
+    if (step + 1 < o.steps) next_batch = draw_batch(step + 1);
     const at::Tensor logits = batch_logits(lm, batch, newline, video_token);
     const at::Tensor per_token = torch::nn::functional::cross_entropy(
         logits.reshape({-1, logits.size(-1)}).to(at::kFloat), batch.targets.to(logits.device()).reshape({-1}),
         torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100).reduction(torch::kNone));
     const at::Tensor loss = (per_token * batch.weights.to(logits.device()).reshape({-1})).sum() / o.batch_size;
+    const at::Tensor letter = batch.letter.to(logits.device()).reshape({-1});
     optimizer.zero_grad();
     loss.backward();
     torch::nn::utils::clip_grad_norm_(decay, o.grad_clip);
     torch::nn::utils::clip_grad_norm_(no_decay, o.grad_clip);
     for (auto& group : optimizer.param_groups())
-      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(learning_rate(o, step));
+      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(learning_rate(o, step, elapsed()));
     optimizer.step();
     loss_sum += loss.item<double>();
+    letter_loss_sum += (per_token.detach() * letter).sum().item<double>();
+    letter_count += letter.sum().item<double>();
     ++loss_count;
     result.steps = step + 1;
     const bool last = step + 1 == o.steps || (o.time_limit_s > 0 && elapsed() > o.time_limit_s);
     if ((step + 1) % o.eval_every == 0 || last) {
       result.heldout_accuracy = heldout_accuracy(lm, o, visual_tokens, newline, video_token);
+      const double letter_loss = letter_count > 0 ? letter_loss_sum / letter_count : 0.0;
       history.push_back({{"step", step + 1}, {"seconds", elapsed()}, {"loss", loss_sum / loss_count},
-                         {"heldout_accuracy", result.heldout_accuracy}});
-      log("step " + std::to_string(step + 1) + "  loss " + std::to_string(loss_sum / loss_count) +
-          "  held-out letter accuracy " + std::to_string(result.heldout_accuracy) + "  (" +
-          std::to_string(static_cast<int>(elapsed())) + " s)");
-      loss_sum = 0;
+                         {"letter_loss", letter_loss}, {"heldout_accuracy", result.heldout_accuracy}});
+      log("step " + std::to_string(step + 1) + "  loss " + std::to_string(loss_sum / loss_count) + "  letter loss " +
+          std::to_string(letter_loss) + "  held-out letter accuracy " + std::to_string(result.heldout_accuracy) +
+          "  (" + std::to_string(static_cast<int>(elapsed())) + " s)");
+      loss_sum = letter_loss_sum = letter_count = 0;
       loss_count = 0;
       save(lm, out, {{"history", history}, {"options_seed", o.seed}, {"device", o.device}});
     }

@@ -178,7 +178,7 @@ SynthResult generate_synthetic(const SynthOptions& o) {
 
 std::vector<ParamSpec> synth_param_specs() {
   return {
-      dataset_param("out", ParamType::Path, "", "output folder (MVBench layout)"),
+      dataset_param("out", ParamType::String, "", "output folder (MVBench layout; created)"),
       dataset_param("seed", ParamType::Int, "0", "generator seed", {}, 0, std::nullopt),
       dataset_param("questions_per_task", ParamType::Int, "20", "questions (= videos) per task", {}, 1, 100000),
       dataset_param("frames_min", ParamType::Int, "32", "shortest video, frames", {}, 8, 256),
