@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "core/config/config_error.h"
 #include "core/config/resolve_params.h"
 #include "core/registry/param_spec.h"
 
@@ -85,7 +86,9 @@ ProxyTrainOptions load_proxy_train_options(const std::string& path) {
          int_spec("eval_questions", t0.eval_questions, "held-out questions per evaluation"),
          param_spec("time_limit_s", ParamType::Float, "0", "stop after this much training time; 0 = none", {}, 0),
          param_spec("open_answer_fraction", ParamType::Float, "0.5",
-                    "share of questions asked without options and answered with the option text", {}, 0, 1)},
+                    "share of questions asked without options and answered with the option text", {}, 0, 1),
+         param_spec("verify_fraction", ParamType::Float, "0",
+                    "share asked with a supervised yes/no verdict after every option", {}, 0, 1)},
         top.node("train"), "train");
     o.steps = as_int(t, "steps");
     o.batch_size = as_int(t, "batch_size");
@@ -97,8 +100,13 @@ ProxyTrainOptions load_proxy_train_options(const std::string& path) {
     o.eval_questions = as_int(t, "eval_questions");
     o.time_limit_s = t.get_float("time_limit_s");
     o.open_answer_fraction = t.get_float("open_answer_fraction");
+    o.verify_fraction = t.get_float("verify_fraction");
+    if (o.open_answer_fraction + o.verify_fraction > 1)
+      t.fail("verify_fraction", "open_answer_fraction + verify_fraction must be at most 1");
     return o;
   } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(path + ": " + e.what());
+  } catch (const ConfigError& e) {  // cross-field checks (Params::fail)
     throw std::invalid_argument(path + ": " + e.what());
   }
 }

@@ -32,6 +32,9 @@ struct ProxyTrainOptions {
   // teaches what the video shows directly; the multiple-choice questions then only have to
   // match that to a letter.
   double open_answer_fraction = 0.5;
+  // Share asked with a verdict after every option ("(A) red yes", "(B) blue no"), the
+  // verdicts supervised: each option is checked against the video where it stands.
+  double verify_fraction = 0.0;
 };
 
 // Reads the YAML file; throws std::invalid_argument "<file>: <section>.<key>: <problem>".

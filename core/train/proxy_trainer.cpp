@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "core/eval/llava_onevision_lm.h"
@@ -57,9 +58,25 @@ PromptParts open_prompt_of(const SynthSample& s) {
           "Answer: "};
 }
 
-// Whether training question i is asked without options: a fixed pattern of the index.
-bool asked_open(const ProxyTrainOptions& o, std::uint64_t i) {
-  return double((i * 0x9e3779b97f4a7c15ULL) >> 11) / double(1ULL << 53) < o.open_answer_fraction;
+// The multiple-choice prompt with a verdict after every option ("(A) red yes", "(B) blue no",
+// ProxyTrainOptions::verify_fraction): each option is checked against the video where it
+// stands, which is what the letter then has to look up.
+constexpr const char* kYes = " yes";
+constexpr const char* kNo = " no";
+PromptParts verify_prompt_of(const SynthSample& s) {
+  std::vector<std::string> marked = s.candidates;
+  for (std::size_t i = 0; i < marked.size(); ++i) marked[i] += int(i) == s.answer ? kYes : kNo;
+  return mvbench_prompt(MvbenchPreset::Official, s.question, marked);
+}
+
+// How training question i is asked: a fixed pattern of the index (held-out ones: always
+// multiple choice).
+enum class Asked { multiple_choice, open, verify };
+Asked asked(const ProxyTrainOptions& o, std::uint64_t i) {
+  const double u = double((i * 0x9e3779b97f4a7c15ULL) >> 11) / double(1ULL << 53);
+  if (u < o.open_answer_fraction) return Asked::open;
+  if (u < o.open_answer_fraction + o.verify_fraction) return Asked::verify;
+  return Asked::multiple_choice;
 }
 
 std::string write_tokenizer(const ProxyTrainOptions& o) {
@@ -71,6 +88,7 @@ std::string write_tokenizer(const ProxyTrainOptions& o) {
     corpus.push_back(p.user + "\n" + p.answer_prefix + reply_of(s));
     const PromptParts open = open_prompt_of(s);
     corpus.push_back(open.user + "\n" + open.answer_prefix + s.candidates[s.answer]);
+    corpus.push_back(verify_prompt_of(s).user);
   }
   tokenizer::BpeTrainingOptions bpe;
   bpe.merges = o.model.tokenizer_merges;
@@ -129,13 +147,43 @@ struct Batch {
   at::Tensor pixels;    // [B * F, 3, S, S] preprocessed frames (CPU)
 };
 
-// open_answers: training batches mix in open questions; held-out ones are all multiple choice.
+// One question as the model sees it in training: token ids and the supervised positions
+// (position t predicts token t + 1, with a loss weight).
+struct TrainingSequence {
+  std::vector<std::int64_t> ids;
+  std::vector<std::pair<std::size_t, float>> supervised;
+  std::size_t letter = 0;  // position predicting the option letter; 0 = none
+};
+
+TrainingSequence training_sequence(const eval::LlavaOnevisionLm& lm, const SynthSample& s, Asked how,
+                                   const eval::EncodedVideo& stub, std::int64_t end_of_turn) {
+  const PromptParts parts = how == Asked::open ? open_prompt_of(s) : how == Asked::verify ? verify_prompt_of(s) : prompt_of(s);
+  const eval::VideoPrompt prompt = lm.build_prompt(parts, stub);
+  TrainingSequence seq;
+  seq.ids = prompt.context_ids;
+  seq.ids.insert(seq.ids.end(), prompt.query_ids.begin(), prompt.query_ids.end());
+  if (how == Asked::verify) {
+    // The verdicts only: the letter after them could be read off the word "yes".
+    const std::int64_t yes = lm.tokenizer().encode(kYes).front(), no = lm.tokenizer().encode(kNo).front();
+    for (std::size_t t = prompt.context_ids.size(); t < seq.ids.size(); ++t)
+      if (seq.ids[t] == yes || seq.ids[t] == no) seq.supervised.push_back({t - 1, 1.0f});
+    return seq;
+  }
+  const std::size_t prompt_length = seq.ids.size();
+  for (const auto id : lm.tokenizer().encode(how == Asked::open ? s.candidates[s.answer] : reply_of(s)))
+    seq.ids.push_back(id);
+  seq.ids.push_back(end_of_turn);
+  if (how == Asked::multiple_choice) seq.letter = prompt_length - 1;
+  for (std::size_t t = prompt_length - 1; t + 1 < seq.ids.size(); ++t)
+    seq.supervised.push_back({t, how == Asked::open || t == seq.letter ? 1.0f : float(kReplyTokenWeight)});
+  return seq;
+}
+
+// training: batches mix the ways of asking (asked()); held-out ones are all multiple choice.
 Batch make_batch(const eval::LlavaOnevisionLm& lm, const ProxyTrainOptions& o, std::uint64_t first,
-                 std::int64_t visual_tokens, bool open_answers) {
+                 std::int64_t visual_tokens, bool training) {
   const auto B = static_cast<std::size_t>(o.batch_size);
-  std::vector<std::vector<std::int64_t>> seqs(B);
-  std::vector<std::size_t> prompt_lengths(B);
-  std::vector<char> open(B, 0);
+  std::vector<TrainingSequence> seqs(B);
   std::vector<at::Tensor> pixels(B);
   const eval::EncodedVideo stub = lm.describe_video(torch::zeros({visual_tokens, 1}), o.num_frames);
   const auto end_of_turn = *lm.tokenizer().token_to_id("<|im_end|>");
@@ -144,21 +192,14 @@ Batch make_batch(const eval::LlavaOnevisionLm& lm, const ProxyTrainOptions& o, s
   at::parallel_for(0, static_cast<std::int64_t>(B), 1, [&](std::int64_t begin, std::int64_t end) {
     for (auto b = static_cast<std::size_t>(begin); b < static_cast<std::size_t>(end); ++b) {
       const SynthSample s = draw(o, 0, first + b);
-      open[b] = open_answers && asked_open(o, first + b);
-      const eval::VideoPrompt prompt = lm.build_prompt(open[b] ? open_prompt_of(s) : prompt_of(s), stub);
-      std::vector<std::int64_t> seq = prompt.context_ids;
-      seq.insert(seq.end(), prompt.query_ids.begin(), prompt.query_ids.end());
-      prompt_lengths[b] = seq.size();
-      for (const auto id : lm.tokenizer().encode(open[b] ? s.candidates[s.answer] : reply_of(s))) seq.push_back(id);
-      seq.push_back(end_of_turn);
-      seqs[b] = std::move(seq);
+      seqs[b] = training_sequence(lm, s, training ? asked(o, first + b) : Asked::multiple_choice, stub, end_of_turn);
       const at::Tensor frames = torch::from_blob(const_cast<std::uint8_t*>(s.frames.rgb.data()),
                                                  {s.frames.count, s.frames.height, s.frames.width, 3}, torch::kUInt8);
       pixels[b] = models::preprocess_video(frames, lm.processor());
     }
   });
   std::size_t longest = 0;
-  for (const auto& s : seqs) longest = std::max(longest, s.size());
+  for (const auto& s : seqs) longest = std::max(longest, s.ids.size());
   Batch batch;
   batch.ids = torch::full({o.batch_size, static_cast<std::int64_t>(longest)}, end_of_turn, torch::kLong);
   batch.targets = torch::full_like(batch.ids, -100);
@@ -169,14 +210,12 @@ Batch make_batch(const eval::LlavaOnevisionLm& lm, const ProxyTrainOptions& o, s
   auto weights = batch.weights.accessor<float, 2>();
   auto letter = batch.letter.accessor<float, 2>();
   for (std::size_t b = 0; b < B; ++b) {
-    for (std::size_t t = 0; t < seqs[b].size(); ++t) ids[b][t] = seqs[b][t];
-    // Loss on the reply only: position t predicts token t + 1.
-    for (std::size_t t = prompt_lengths[b] - 1; t + 1 < seqs[b].size(); ++t) {
-      targets[b][t] = seqs[b][t + 1];
-      const bool is_letter = !open[b] && t + 1 == prompt_lengths[b];
-      weights[b][t] = open[b] || is_letter ? 1.0f : static_cast<float>(kReplyTokenWeight);
-      letter[b][t] = is_letter ? 1.0f : 0.0f;
+    for (std::size_t t = 0; t < seqs[b].ids.size(); ++t) ids[b][t] = seqs[b].ids[t];
+    for (const auto& [t, weight] : seqs[b].supervised) {
+      targets[b][t] = seqs[b].ids[t + 1];
+      weights[b][t] = weight;
     }
+    if (seqs[b].letter > 0) letter[b][seqs[b].letter] = 1.0f;
   }
   batch.pixels = torch::cat(pixels, 0);
   return batch;
@@ -201,27 +240,39 @@ at::Tensor batch_logits(const eval::LlavaOnevisionLm& lm, const Batch& batch, co
   return model.llm().logits(out.hidden);
 }
 
-// First reply token's accuracy (the option letter) on held-out questions.
-double heldout_accuracy(const eval::LlavaOnevisionLm& lm, const ProxyTrainOptions& o, std::int64_t visual_tokens,
-                        const at::Tensor& newline, std::int64_t video_token) {
+// First reply token's accuracy (the option letter) on held-out questions, pooled and per task.
+struct HeldoutAccuracy {
+  double pooled = 0;
+  std::map<std::string, double> by_task;
+};
+
+HeldoutAccuracy heldout_accuracy(const eval::LlavaOnevisionLm& lm, const ProxyTrainOptions& o,
+                                 std::int64_t visual_tokens, const at::Tensor& newline, std::int64_t video_token) {
   torch::NoGradGuard no_grad;
   ProxyTrainOptions eval_options = o;
   eval_options.batch_size = std::min(o.batch_size, o.eval_questions);
-  std::int64_t correct = 0, total = 0;
+  eval_options.seed = o.seed ^ kHeldoutStream;
+  std::map<std::string, std::pair<int, int>> tally;  // task -> (correct, total)
   for (int first = 0; first < o.eval_questions; first += eval_options.batch_size) {
-    ProxyTrainOptions shifted = eval_options;
-    shifted.seed = o.seed ^ kHeldoutStream;
-    const Batch batch = make_batch(lm, shifted, static_cast<std::uint64_t>(first), visual_tokens, false);
+    const Batch batch = make_batch(lm, eval_options, static_cast<std::uint64_t>(first), visual_tokens, false);
     const at::Tensor logits = batch_logits(lm, batch, newline, video_token).to(at::kCPU);
-    // The letter's target sits at the first supervised position of each row.
-    const at::Tensor first_target = (batch.targets != -100).to(torch::kLong).argmax(1);
+    const at::Tensor letter_position = batch.letter.argmax(1);
     for (std::int64_t b = 0; b < batch.ids.size(0); ++b) {
-      const auto t = first_target[b].item<std::int64_t>();
+      const auto t = letter_position[b].item<std::int64_t>();
+      auto& [correct, total] = tally[task_list(o)[(std::size_t(first) + std::size_t(b)) % task_list(o).size()]];
       correct += logits[b][t].argmax().item<std::int64_t>() == batch.targets[b][t].item<std::int64_t>();
       ++total;
     }
   }
-  return total ? double(correct) / double(total) : 0.0;
+  HeldoutAccuracy result;
+  int correct_all = 0, total_all = 0;
+  for (const auto& [task, counts] : tally) {
+    result.by_task[task] = double(counts.first) / double(counts.second);
+    correct_all += counts.first;
+    total_all += counts.second;
+  }
+  result.pooled = total_all ? double(correct_all) / double(total_all) : 0.0;
+  return result;
 }
 
 // Linear warm-up, then cosine decay to 10 % over the steps or over the time limit,
@@ -262,6 +313,9 @@ ProxyTrainResult train_proxy(const ProxyTrainOptions& o, const std::function<voi
   write_text(out / "tokenizer.json", tokenizer_json);
   tokenizer::Tokenizer tokenizer = tokenizer::Tokenizer::from_json_text(tokenizer_json);
   const std::int64_t vocab = static_cast<std::int64_t>(*tokenizer.token_to_id(kSpecialTokens.back())) + 1;
+  if (o.verify_fraction > 0 && (tokenizer.encode(kYes).size() != 1 || tokenizer.encode(kNo).size() != 1))
+    throw std::invalid_argument("train-proxy: model.tokenizer_merges is too small for ' yes' and ' no' to be single "
+                                "tokens (train.verify_fraction needs them)");
   write_text(out / "config.json", config_json(o, vocab).dump(1) + "\n");
   write_text(out / "video_preprocessor_config.json", processor_json(o).dump(1) + "\n");
 
@@ -326,13 +380,15 @@ ProxyTrainResult train_proxy(const ProxyTrainOptions& o, const std::function<voi
     result.steps = step + 1;
     const bool last = step + 1 == o.steps || (o.time_limit_s > 0 && elapsed() > o.time_limit_s);
     if ((step + 1) % o.eval_every == 0 || last) {
-      result.heldout_accuracy = heldout_accuracy(lm, o, visual_tokens, newline, video_token);
+      const HeldoutAccuracy heldout = heldout_accuracy(lm, o, visual_tokens, newline, video_token);
+      result.heldout_accuracy = heldout.pooled;
       const double letter_loss = letter_count > 0 ? letter_loss_sum / letter_count : 0.0;
       history.push_back({{"step", step + 1}, {"seconds", elapsed()}, {"loss", loss_sum / loss_count},
-                         {"letter_loss", letter_loss}, {"heldout_accuracy", result.heldout_accuracy}});
+                         {"letter_loss", letter_loss}, {"heldout_accuracy", result.heldout_accuracy},
+                         {"heldout_accuracy_by_task", heldout.by_task}});
       log("step " + std::to_string(step + 1) + "  loss " + std::to_string(loss_sum / loss_count) + "  letter loss " +
           std::to_string(letter_loss) + "  held-out letter accuracy " + std::to_string(result.heldout_accuracy) +
-          "  (" + std::to_string(static_cast<int>(elapsed())) + " s)");
+          " " + nlohmann::json(heldout.by_task).dump() + "  (" + std::to_string(static_cast<int>(elapsed())) + " s)");
       loss_sum = letter_loss_sum = letter_count = 0;
       loss_count = 0;
       save(lm, out, {{"history", history}, {"options_seed", o.seed}, {"device", o.device}});

@@ -54,6 +54,8 @@ std::vector<std::string> ci_overrides(const Sweep& sweep) {
       // The proxy on a few generated questions (the default data of every accuracy config).
       {"accuracy", {{"dataset.max_samples", "4"}, {"dataset.generate.questions_per_task", "2"},
                     {"dataset.generate.frames_min", "32"}, {"dataset.generate.frames_max", "32"}}},
+      // The proxy on two in-memory questions: 2 x 16 one-frame windows per run.
+      {"sensitivity", {{"dataset.max_samples", "2"}, {"dataset.questions_per_task", "1"}}},
   };
   const std::string kind = sweep.runs.front().config["experiment"]["kind"].as<std::string>();
   const auto found = by_kind.find(kind);

@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Sensitivity scatter: each window's similarity score against the damage of pushing only
+that window to low bits, evidence windows marked (PNG and PDF), one panel per run, with
+the run's Spearman correlations in the title. Reads `sensitivity` runs of either source.
+
+    sensitivity.py results/sensitivity.h5 -o figures/ [--log-y]
+"""
+import argparse
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import wq_results  # noqa: E402
+
+NEEDED = ("similarity", "damage", "relevant")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("results")
+    parser.add_argument("-o", "--out-dir", default="figures")
+    parser.add_argument("--log-y", action="store_true", help="logarithmic damage axis")
+    args = parser.parse_args()
+
+    runs = wq_results.runs(args.results, status="complete", config=False)
+    if runs.empty or "experiment" not in runs or not (runs["experiment"] == "sensitivity").any():
+        found = sorted(set(runs["experiment"])) if "experiment" in runs else []
+        sys.exit(f"sensitivity: {args.results} has no complete sensitivity runs (experiments: {found})")
+    runs = runs[runs["experiment"] == "sensitivity"].reset_index(drop=True)
+
+    fig, axes = plt.subplots(1, len(runs), figsize=(5.2 * len(runs), 4.4), squeeze=False)
+    for ax, (_, run) in zip(axes[0], runs.iterrows()):
+        rows = wq_results.run_samples(args.results, run["run_id"])
+        missing = [c for c in NEEDED if c not in rows.columns]
+        if missing:
+            sys.exit(f"sensitivity: run '{run['name']}' of {args.results} has no sample columns {missing} "
+                     f"(columns: {sorted(rows.columns)})")
+        if "window" in rows.columns:
+            rows = rows[rows["window"] >= 0]  # failed samples have one row with window -1
+        for relevant, colour, label in ((0, "tab:gray", "other windows"), (1, "tab:red", "evidence windows")):
+            part = rows[rows["relevant"] == relevant]
+            ax.scatter(part["similarity"], part["damage"], s=10, alpha=0.6, color=colour, label=label)
+        rho_sim = run.get("spearman_similarity_damage", float("nan"))
+        rho_rel = run.get("spearman_relevance_damage", float("nan"))
+        ax.set_title(f"{run['name']}\nSpearman: similarity {rho_sim:.2f}, evidence {rho_rel:.2f}", fontsize=9)
+        ax.set_xlabel("window similarity score")
+        ax.set_ylabel("damage")
+        if args.log_y:
+            ax.set_yscale("log")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    os.makedirs(args.out_dir, exist_ok=True)
+    stem = os.path.join(args.out_dir, os.path.splitext(os.path.basename(args.results))[0] + "_sensitivity")
+    for ext in ("png", "pdf"):
+        fig.savefig(f"{stem}.{ext}", dpi=150)
+    print(f"{stem}.png")
+
+
+if __name__ == "__main__":
+    main()
