@@ -88,7 +88,10 @@ ProxyTrainOptions load_proxy_train_options(const std::string& path) {
          param_spec("open_answer_fraction", ParamType::Float, "0.5",
                     "share of questions asked without options and answered with the option text", {}, 0, 1),
          param_spec("verify_fraction", ParamType::Float, "0",
-                    "share asked with a supervised yes/no verdict after every option", {}, 0, 1)},
+                    "share asked with a supervised yes/no verdict after every option", {}, 0, 1),
+         param_spec("curriculum_frames", ParamType::IntList, "[]",
+                    "frames per video in equal-length stages (e.g. [4, 8, 16]); [] = data.num_frames throughout",
+                    {}, 1, 256)},
         top.node("train"), "train");
     o.steps = as_int(t, "steps");
     o.batch_size = as_int(t, "batch_size");
@@ -101,6 +104,7 @@ ProxyTrainOptions load_proxy_train_options(const std::string& path) {
     o.time_limit_s = t.get_float("time_limit_s");
     o.open_answer_fraction = t.get_float("open_answer_fraction");
     o.verify_fraction = t.get_float("verify_fraction");
+    for (const long long frames : t.get_int_list("curriculum_frames")) o.curriculum_frames.push_back(int(frames));
     if (o.open_answer_fraction + o.verify_fraction > 1)
       t.fail("verify_fraction", "open_answer_fraction + verify_fraction must be at most 1");
     return o;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "datasets/synth/synth.h"
 
@@ -35,6 +36,9 @@ struct ProxyTrainOptions {
   // Share asked with a verdict after every option ("(A) red yes", "(B) blue no"), the
   // verdicts supervised: each option is checked against the video where it stands.
   double verify_fraction = 0.0;
+  // Frames per video in curriculum stages of equal length (empty: num_frames throughout);
+  // each stage aligns the events to its own frame count. Held-out questions use num_frames.
+  std::vector<int> curriculum_frames;
 };
 
 // Reads the YAML file; throws std::invalid_argument "<file>: <section>.<key>: <problem>".

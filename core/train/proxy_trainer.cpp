@@ -180,8 +180,8 @@ TrainingSequence training_sequence(const eval::LlavaOnevisionLm& lm, const Synth
 }
 
 // training: batches mix the ways of asking (asked()); held-out ones are all multiple choice.
-Batch make_batch(const eval::LlavaOnevisionLm& lm, const ProxyTrainOptions& o, std::uint64_t first,
-                 std::int64_t visual_tokens, bool training) {
+Batch make_batch(const eval::LlavaOnevisionLm& lm, const ProxyTrainOptions& o, std::uint64_t first, bool training) {
+  const std::int64_t visual_tokens = lm.model().video_token_count(o.num_frames);
   const auto B = static_cast<std::size_t>(o.batch_size);
   std::vector<TrainingSequence> seqs(B);
   std::vector<at::Tensor> pixels(B);
@@ -247,14 +247,14 @@ struct HeldoutAccuracy {
 };
 
 HeldoutAccuracy heldout_accuracy(const eval::LlavaOnevisionLm& lm, const ProxyTrainOptions& o,
-                                 std::int64_t visual_tokens, const at::Tensor& newline, std::int64_t video_token) {
+                                 const at::Tensor& newline, std::int64_t video_token) {
   torch::NoGradGuard no_grad;
   ProxyTrainOptions eval_options = o;
   eval_options.batch_size = std::min(o.batch_size, o.eval_questions);
   eval_options.seed = o.seed ^ kHeldoutStream;
   std::map<std::string, std::pair<int, int>> tally;  // task -> (correct, total)
   for (int first = 0; first < o.eval_questions; first += eval_options.batch_size) {
-    const Batch batch = make_batch(lm, eval_options, static_cast<std::uint64_t>(first), visual_tokens, false);
+    const Batch batch = make_batch(lm, eval_options, static_cast<std::uint64_t>(first), false);
     const at::Tensor logits = batch_logits(lm, batch, newline, video_token).to(at::kCPU);
     const at::Tensor letter_position = batch.letter.argmax(1);
     for (std::int64_t b = 0; b < batch.ids.size(0); ++b) {
@@ -275,13 +275,30 @@ HeldoutAccuracy heldout_accuracy(const eval::LlavaOnevisionLm& lm, const ProxyTr
   return result;
 }
 
-// Linear warm-up, then cosine decay to 10 % over the steps or over the time limit,
-// whichever runs out first, so a run cut by time_limit_s still ends at the low rate.
+// How far training is, in [0, 1]: by steps or by the time limit, whichever is further, so a
+// run cut by time_limit_s still ends its schedules (learning rate, curriculum).
+double schedule_progress(const ProxyTrainOptions& o, int step, double seconds) {
+  double progress = double(step) / std::max(1, o.steps);
+  if (o.time_limit_s > 0) progress = std::max(progress, seconds / o.time_limit_s);
+  return std::min(1.0, progress);
+}
+
+// Linear warm-up, then cosine decay to 10 %.
 double learning_rate(const ProxyTrainOptions& o, int step, double seconds) {
   if (step < o.warmup_steps) return o.lr * (step + 1) / o.warmup_steps;
-  double progress = double(step - o.warmup_steps) / std::max(1, o.steps - o.warmup_steps);
-  if (o.time_limit_s > 0) progress = std::max(progress, seconds / o.time_limit_s);
-  return o.lr * (0.1 + 0.9 * 0.5 * (1.0 + std::cos(M_PI * std::min(1.0, progress))));
+  const double progress = schedule_progress(o, step, seconds);
+  return o.lr * (0.1 + 0.9 * 0.5 * (1.0 + std::cos(M_PI * progress)));
+}
+
+// The options of the curriculum stage at `progress`: stage k of K (equal shares) shows
+// curriculum_frames[k] frames with the events aligned to them. Few frames first: a shape in
+// one frame of 4 is easier to find than in one of 16.
+ProxyTrainOptions curriculum_stage(const ProxyTrainOptions& o, double progress) {
+  ProxyTrainOptions stage = o;
+  if (o.curriculum_frames.empty()) return stage;
+  const auto k = std::min(o.curriculum_frames.size() - 1, std::size_t(progress * double(o.curriculum_frames.size())));
+  stage.num_frames = stage.data.sample_frames = o.curriculum_frames[k];
+  return stage;
 }
 
 void save(const eval::LlavaOnevisionLm& lm, const fs::path& out, const nlohmann::json& log_json) {
@@ -325,7 +342,6 @@ ProxyTrainResult train_proxy(const ProxyTrainOptions& o, const std::function<voi
   load.device = o.device;
   eval::LlavaOnevisionLm lm(models::LlavaOnevision::random(llava_config, load, o.seed),
                             models::load_video_processor_config(out.string()), std::move(tokenizer));
-  const std::int64_t visual_tokens = lm.model().video_token_count(o.num_frames);
   const std::int64_t video_token = llava_config.video_token_id;
 
   std::vector<at::Tensor> decay, no_decay;
@@ -352,8 +368,9 @@ ProxyTrainResult train_proxy(const ProxyTrainOptions& o, const std::function<voi
   // The next batch is drawn, rendered and preprocessed on the CPU while the device runs
   // this step (on a GPU the data side is most of a step of this small model).
   auto draw_batch = [&](int step) {
-    return std::async(std::launch::async, [&, step] {
-      return make_batch(lm, o, static_cast<std::uint64_t>(step) * o.batch_size, visual_tokens, true);
+    const ProxyTrainOptions stage = curriculum_stage(o, schedule_progress(o, step, elapsed()));
+    return std::async(std::launch::async, [&lm, stage, step] {
+      return make_batch(lm, stage, static_cast<std::uint64_t>(step) * stage.batch_size, true);
     });
   };
   std::future<Batch> next_batch = draw_batch(0);
@@ -380,7 +397,7 @@ ProxyTrainResult train_proxy(const ProxyTrainOptions& o, const std::function<voi
     result.steps = step + 1;
     const bool last = step + 1 == o.steps || (o.time_limit_s > 0 && elapsed() > o.time_limit_s);
     if ((step + 1) % o.eval_every == 0 || last) {
-      const HeldoutAccuracy heldout = heldout_accuracy(lm, o, visual_tokens, newline, video_token);
+      const HeldoutAccuracy heldout = heldout_accuracy(lm, o, newline, video_token);
       result.heldout_accuracy = heldout.pooled;
       const double letter_loss = letter_count > 0 ? letter_loss_sum / letter_count : 0.0;
       history.push_back({{"step", step + 1}, {"seconds", elapsed()}, {"loss", loss_sum / loss_count},
