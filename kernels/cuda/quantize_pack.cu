@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "kernels/cuda/cuda_check.h"
 
@@ -295,7 +296,18 @@ __global__ void quantize_pack_rows_kernel(pack_spec sp, const void* x, input_dty
 
 // Codes: round((x − m) / s) must equal rintf(__fdiv_rn(x − m, s)) bit for bit. A reciprocal
 // product is within 2 ulp of the quotient, so it rounds the same way unless it lies within a
-// hair of x.5; then the group takes the exact division (rare).
+// hair of x.5; then that element takes the exact division. (Deciding per group made half the
+// warps run the division for every element: one of the 256-512 elements of a warp was near
+// x.5, and the divisions were most of the kernels' instructions.) Rounding and the integer
+// come from adding 1.5·2^23 (round to nearest even, as rintf; the code is the low mantissa
+// bits), clamping to [0, top] first (integer bounds: same result as clamping after).
+__device__ __forceinline__ uint32_t code_of(float d, float s, float r, float top) {
+  constexpr float kMagic = 12582912.f;  // 1.5·2^23
+  float q = d * r;
+  if (fabsf(q - ((q + kMagic) - kMagic)) > 0.499f) q = __fdiv_rn(d, s);
+  return (__float_as_uint(fminf(fmaxf(q, 0.f), top) + kMagic) & 0xFFu);
+}
+
 __device__ __forceinline__ void unpack8(const uint4& raw, bool bf16, float (&v)[8]) {
   const uint32_t w[4] = {raw.x, raw.y, raw.z, raw.w};
 #pragma unroll
@@ -322,22 +334,32 @@ __global__ void __launch_bounds__(256) pack_rows_fast_kernel(const uint16_t* x, 
   const int lanes_per_group = group >> 3;
   const float top = static_cast<float>((1u << B) - 1u);
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o - threadIdx.x % 32 < total; o += stride) {
-    const bool ok = o < total;
-    // 32-bit index math (the launcher checks total < 2^31): 64-bit divisions are subroutine calls
-    const uint32_t o32 = ok ? static_cast<uint32_t>(o) : 0u;
-    const uint32_t row32 = o32 / static_cast<uint32_t>(oct_per_row);  // head·tokens + token
-    const int oc = static_cast<int>(o32 - row32 * static_cast<uint32_t>(oct_per_row));
+  // Octet o: its row (head·tokens + token) and octet within the row, and its 16 bytes. 32-bit
+  // index math (the launcher checks total < 2^31): 64-bit divisions are subroutine calls.
+  auto fetch = [&](int64_t o, uint32_t& row32, int& oc, uint4& raw) {
+    raw = make_uint4(0u, 0u, 0u, 0u);
+    const uint32_t o32 = o < total ? static_cast<uint32_t>(o) : 0u;
+    row32 = o32 / static_cast<uint32_t>(oct_per_row);
+    oc = static_cast<int>(o32 - row32 * static_cast<uint32_t>(oct_per_row));
     const uint32_t h32 = row32 / static_cast<uint32_t>(tokens);
-    const int64_t row = row32, h = h32, t = row32 - h32 * static_cast<uint32_t>(tokens);
+    const int64_t h = h32, t = row32 - h32 * static_cast<uint32_t>(tokens);
+    if (o < total) raw = __ldg(reinterpret_cast<const uint4*>(x + h * x_head_stride + t * channels + oc * 8));
+  };
+  // One octet ahead: the next 16-byte load is in flight while this one is quantized (a single
+  // load per thread in flight left the kernel latency-bound).
+  int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  uint32_t nrow32;
+  int noc;
+  uint4 nraw;
+  fetch(o, nrow32, noc, nraw);
+  for (; o - threadIdx.x % 32 < total; o += stride) {
+    const bool ok = o < total;
+    const int64_t row = nrow32;
+    const int oc = noc;
+    const uint4 raw = nraw;
+    fetch(o + stride, nrow32, noc, nraw);
     float v[8];
-    if (ok) {
-      const uint4 raw = __ldg(reinterpret_cast<const uint4*>(x + h * x_head_stride + t * channels + oc * 8));
-      unpack8(raw, bf16, v);
-    } else {
-#pragma unroll
-      for (int i = 0; i < 8; ++i) v[i] = 0.f;
-    }
+    unpack8(raw, bf16, v);
     float lo = v[0], hi = v[0];
 #pragma unroll
     for (int i = 1; i < 8; ++i) {
@@ -352,30 +374,18 @@ __global__ void __launch_bounds__(256) pack_rows_fast_kernel(const uint16_t* x, 
     const uint16_t s16 = hbits(__fdiv_rn(__fsub_rn(hi, lo), top)), m16 = hbits(lo);
     const float s = __half2float(__ushort_as_half(s16)), m = __half2float(__ushort_as_half(m16));
     const float r = s == 0.f ? 0.f : __frcp_rn(s);
-    // Reciprocal products first; the exact division only if one of them lies near x.5.
-    float q[8];
-    bool near_half = false;
+    using bits_t = std::conditional_t<(8 * B > 32), uint64_t, uint32_t>;  // 64-bit shifts only for 8 bits
+    bits_t packed = 0;
+    if (s != 0.f) {
 #pragma unroll
-    for (int i = 0; i < 8; ++i) {
-      q[i] = __fsub_rn(v[i], m) * r;
-      near_half |= fabsf(q[i] - floorf(q[i]) - 0.5f) < 1e-3f;
-    }
-    if (near_half) {
-#pragma unroll
-      for (int i = 0; i < 8; ++i) q[i] = __fdiv_rn(__fsub_rn(v[i], m), s);
-    }
-    uint64_t packed = 0;
-#pragma unroll
-    for (int i = 0; i < 8; ++i) {
-      const uint32_t code = s == 0.f ? 0u : clamp_code(rintf(q[i]), top);
-      packed |= static_cast<uint64_t>(code) << (B * i);
+      for (int i = 0; i < 8; ++i) packed |= static_cast<bits_t>(code_of(__fsub_rn(v[i], m), s, r, top)) << (B * i);
     }
     // the thread's 8·B bits start at bit oc·8·B of the token's row of channels·B/32 words
     char* dst = reinterpret_cast<char*>(words + row * (channels * B / 32)) + oc * B;
     if constexpr (B == 1) *reinterpret_cast<uint8_t*>(dst) = static_cast<uint8_t>(packed);
     else if constexpr (B == 2) *reinterpret_cast<uint16_t*>(dst) = static_cast<uint16_t>(packed);
     else if constexpr (B == 4) *reinterpret_cast<uint32_t*>(dst) = static_cast<uint32_t>(packed);
-    else *reinterpret_cast<uint2*>(dst) = make_uint2(static_cast<uint32_t>(packed), static_cast<uint32_t>(packed >> 32));
+    else *reinterpret_cast<uint2*>(dst) = make_uint2(static_cast<uint32_t>(packed), static_cast<uint32_t>(static_cast<uint64_t>(packed) >> 32));
     if ((oc & (lanes_per_group - 1)) == 0) {
       const int64_t gidx = row * (channels / group) + oc / lanes_per_group;
       scales[gidx] = s16;
@@ -384,72 +394,93 @@ __global__ void __launch_bounds__(256) pack_rows_fast_kernel(const uint16_t* x, 
   }
 }
 
-// Per-channel groups: a block covers 32 channels × one group of G tokens; warp w takes the
-// w-th run of c = 32 / B tokens (one output word per channel), lanes are channels (coalesced
-// 64-byte loads). Min/max meet in shared memory; codes come from registers (one read of x).
-template <int B>
+// Per-channel groups: a block covers 32·CPL channels × one group of G tokens; warp w takes the
+// w-th run of c = 32 / B tokens (one output word per channel), lane l channels CPL·l … (CPL = 2:
+// one 4-byte load of a channel pair, 128 contiguous bytes per warp load). Min/max meet in
+// shared memory; codes come from registers (one read of x).
+template <int B, int CPL>
 __global__ void __launch_bounds__(1024) pack_channels_fast_kernel(const uint16_t* x, bool bf16, int tokens,
                                                                   int channels, int64_t x_head_stride, int group,
                                                                   int64_t row_words, int64_t row_groups,
                                                                   uint32_t* words, uint16_t* scales, uint16_t* mins) {
   constexpr int c = 32 / B;
-  __shared__ float red_lo[32][33], red_hi[32][33];
+  constexpr int kCh = 32 * CPL;  // channels per block
+  __shared__ float red_lo[32][kCh + 1], red_hi[32][kCh + 1];
   const int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = blockDim.x >> 5;
-  const int ch = blockIdx.x * 32 + lane;
+  const int ch0 = blockIdx.x * kCh + lane * CPL;
   const int gi = blockIdx.y, h = blockIdx.z;
   const int first = gi * group;
   const int n = min(group, tokens - first);
   const int t_lo = w * c;  // within the group
-  const bool ch_ok = ch < channels;
-  const uint16_t* src = x + h * x_head_stride + static_cast<int64_t>(first) * channels + ch;
-  float v[c];
-  float lo = INFINITY, hi = -INFINITY;
+  const bool ch_ok = ch0 < channels;  // CPL = 2: channels is even
+  const uint16_t* src = x + h * x_head_stride + static_cast<int64_t>(first) * channels + ch0;
+  float v[c][CPL];
+  float lo[CPL], hi[CPL];
+#pragma unroll
+  for (int e = 0; e < CPL; ++e) {
+    lo[e] = INFINITY;
+    hi[e] = -INFINITY;
+  }
 #pragma unroll
   for (int i = 0; i < c; ++i) {
     const int tt = t_lo + i;
-    v[i] = 0.f;
-    if (ch_ok && tt < n) {
-      const uint16_t b = __ldg(src + static_cast<int64_t>(tt) * channels);
-      v[i] = bf16 ? __uint_as_float(static_cast<uint32_t>(b) << 16) : __half2float(__ushort_as_half(b));
-      lo = fminf(lo, v[i]);
-      hi = fmaxf(hi, v[i]);
+    uint32_t bits[CPL];
+#pragma unroll
+    for (int e = 0; e < CPL; ++e) bits[e] = 0u;
+    const bool ok = ch_ok && tt < n;
+    if (ok) {
+      if constexpr (CPL == 2) {
+        const uint32_t pr = __ldg(reinterpret_cast<const unsigned int*>(src + static_cast<int64_t>(tt) * channels));
+        bits[0] = pr & 0xFFFFu;
+        bits[1] = pr >> 16;
+      } else {
+        bits[0] = __ldg(src + static_cast<int64_t>(tt) * channels);
+      }
+    }
+#pragma unroll
+    for (int e = 0; e < CPL; ++e) {
+      v[i][e] = bf16 ? __uint_as_float(bits[e] << 16) : __half2float(__ushort_as_half(static_cast<uint16_t>(bits[e])));
+      if (ok) {
+        lo[e] = fminf(lo[e], v[i][e]);
+        hi[e] = fmaxf(hi[e], v[i][e]);
+      }
     }
   }
-  red_lo[w][lane] = lo;
-  red_hi[w][lane] = hi;
+#pragma unroll
+  for (int e = 0; e < CPL; ++e) {
+    red_lo[w][lane * CPL + e] = lo[e];
+    red_hi[w][lane * CPL + e] = hi[e];
+  }
   __syncthreads();
-  lo = red_lo[0][lane];
-  hi = red_hi[0][lane];
-  for (int k = 1; k < nw; ++k) {
-    lo = fminf(lo, red_lo[k][lane]);
-    hi = fmaxf(hi, red_hi[k][lane]);
+#pragma unroll
+  for (int e = 0; e < CPL; ++e) {
+    lo[e] = red_lo[0][lane * CPL + e];
+    hi[e] = red_hi[0][lane * CPL + e];
+    for (int k = 1; k < nw; ++k) {
+      lo[e] = fminf(lo[e], red_lo[k][lane * CPL + e]);
+      hi[e] = fmaxf(hi[e], red_hi[k][lane * CPL + e]);
+    }
   }
   if (!ch_ok || t_lo >= n) return;
   const float top = static_cast<float>((1u << B) - 1u);
-  const uint16_t s16 = hbits(__fdiv_rn(__fsub_rn(hi, lo), top)), m16 = hbits(lo);
-  const float s = __half2float(__ushort_as_half(s16)), m = __half2float(__ushort_as_half(m16));
-  const float r = s == 0.f ? 0.f : __frcp_rn(s);
-  float q[c];
-  bool near_half = false;
 #pragma unroll
-  for (int i = 0; i < c; ++i) {
-    q[i] = __fsub_rn(v[i], m) * r;
-    near_half |= fabsf(q[i] - floorf(q[i]) - 0.5f) < 1e-3f;
-  }
-  if (near_half) {
+  for (int e = 0; e < CPL; ++e) {
+    const uint16_t s16 = hbits(__fdiv_rn(__fsub_rn(hi[e], lo[e]), top)), m16 = hbits(lo[e]);
+    const float s = __half2float(__ushort_as_half(s16)), m = __half2float(__ushort_as_half(m16));
+    const float r = s == 0.f ? 0.f : __frcp_rn(s);
+    uint32_t word = 0;
+    if (s != 0.f) {
 #pragma unroll
-    for (int i = 0; i < c; ++i) q[i] = __fdiv_rn(__fsub_rn(v[i], m), s);
-  }
-  uint32_t word = 0;
-#pragma unroll
-  for (int i = 0; i < c; ++i) {
-    if (t_lo + i < n && s != 0.f) word |= clamp_code(rintf(q[i]), top) << (B * i);
-  }
-  const int64_t crow = static_cast<int64_t>(h) * channels + ch;
-  words[crow * row_words + (first + t_lo) / c] = word;
-  if (w == 0) {
-    scales[crow * row_groups + gi] = s16;
-    mins[crow * row_groups + gi] = m16;
+      for (int i = 0; i < c; ++i) {
+        if (t_lo + i < n) word |= code_of(__fsub_rn(v[i][e], m), s, r, top) << (B * i);
+      }
+    }
+    const int64_t crow = static_cast<int64_t>(h) * channels + ch0 + e;
+    words[crow * row_words + (first + t_lo) / c] = word;
+    if (w == 0) {
+      scales[crow * row_groups + gi] = s16;
+      mins[crow * row_groups + gi] = m16;
+    }
   }
 }
 
@@ -497,9 +528,19 @@ void quantize_pack(const pack_spec& sp, const void* x, input_dtype dtype, int he
     const uint16_t* xs = static_cast<const uint16_t*>(x);
     const int G = sp.group_size;
     if (sp.per_channel && G / (32 / sp.bits) <= 32) {
-      const dim3 grid(static_cast<unsigned>((channels + 31) / 32), static_cast<unsigned>(rg), static_cast<unsigned>(heads));
+      // Channel pairs (4-byte loads) when every pair is 4-byte aligned; not for 1 bit (64 values
+      // per thread would spill under the 1024-thread register cap).
+      const bool pairs = reinterpret_cast<uintptr_t>(x) % 4 == 0 && channels % 2 == 0 && x_head_stride % 2 == 0 &&
+                         sp.bits >= 2;
+      const int per_block = pairs ? 64 : 32;
+      const dim3 grid(static_cast<unsigned>((channels + per_block - 1) / per_block), static_cast<unsigned>(rg),
+                      static_cast<unsigned>(heads));
       const int threads = 32 * ((G + 32 / sp.bits - 1) / (32 / sp.bits));
-#define WQ_PACK_CH(B) pack_channels_fast_kernel<B><<<grid, threads, 0, stream>>>(xs, bf, tokens, channels, x_head_stride, G, rw, rg, words, scales, mins)
+#define WQ_PACK_CH(B)                                                                                                   \
+  if (pairs) pack_channels_fast_kernel<B, 2><<<grid, threads, 0, stream>>>(xs, bf, tokens, channels, x_head_stride, G, \
+                                                                           rw, rg, words, scales, mins);               \
+  else pack_channels_fast_kernel<B, 1><<<grid, threads, 0, stream>>>(xs, bf, tokens, channels, x_head_stride, G, rw,   \
+                                                                     rg, words, scales, mins)
       switch (sp.bits) { case 1: WQ_PACK_CH(1); break; case 2: WQ_PACK_CH(2); break; case 4: WQ_PACK_CH(4); break; default: WQ_PACK_CH(8); break; }
 #undef WQ_PACK_CH
       WQ_CUDA_CHECK_LAUNCH();
