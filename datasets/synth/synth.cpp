@@ -64,6 +64,14 @@ synth::Question draw_question(const SynthOptions& o, uint64_t task_seed, const s
   return synth::make_question(task, ctx, rng);
 }
 
+// What a generated folder records about how it was made (synth_manifest.json).
+nlohmann::json synth_manifest(const SynthOptions& o, const std::vector<std::string>& tasks) {
+  return {{"generator", "windowquant synthetic v1"}, {"seed", o.seed}, {"questions_per_task", o.questions_per_task},
+          {"frames_min", o.frames_min}, {"frames_max", o.frames_max}, {"width", o.width}, {"height", o.height},
+          {"difficulty", o.difficulty}, {"num_options", o.num_options}, {"sample_frames", o.sample_frames},
+          {"tasks", tasks}};
+}
+
 }  // namespace
 
 std::vector<int> synth_answer_positions(const SynthOptions& o, const std::string& task) {
@@ -167,11 +175,7 @@ SynthResult generate_synthetic(const SynthOptions& o) {
     result.tasks.push_back(task);
   }
   write_json(root / "task_table.json", {{"tasks", table}});
-  write_json(root / "synth_manifest.json",
-             {{"generator", "windowquant synthetic v1"}, {"seed", o.seed}, {"questions_per_task", o.questions_per_task},
-              {"frames_min", o.frames_min}, {"frames_max", o.frames_max}, {"width", o.width}, {"height", o.height},
-              {"difficulty", o.difficulty}, {"num_options", o.num_options}, {"sample_frames", o.sample_frames},
-              {"tasks", tasks}});
+  write_json(root / "synth_manifest.json", synth_manifest(o, tasks));
   result.task_table = (root / "task_table.json").string();
   return result;
 }
@@ -220,22 +224,39 @@ std::vector<ParamSpec> synthetic_dataset_specs() {
     }
   specs.push_back(dataset_param("generate", ParamType::Map, "{}",
                                 "wq synth parameters (seed, questions_per_task, ...): write the benchmark into "
-                                "root first when root has no task_table.json; {} = root must exist"));
+                                "root first unless root already holds it (same synth_manifest.json); {} = root "
+                                "must exist"));
   return specs;
 }
 
 // Writes the benchmark next to root and renames it into place, so that workers of one sweep
-// starting together never read a half-written folder.
+// starting together never read a half-written folder. A root this generator wrote with other
+// parameters (its synth_manifest.json differs) is replaced; an up-to-date one is kept.
 void generate_into(const std::string& root, const YAML::Node& settings) {
   YAML::Node values = YAML::Clone(settings);
-  const fs::path staging = root + ".partial-" + std::to_string(::getpid());
-  values["out"] = staging.string();
   if (!values["seed"]) values["seed"] = 0;
-  const Params params = resolve_params(synth_param_specs(), values, "dataset.generate");
-  generate_synthetic(synth_options_from(params));
+  values["out"] = root;
+  const SynthOptions wanted = synth_options_from(resolve_params(synth_param_specs(), values, "dataset.generate"));
+  const nlohmann::json manifest =
+      synth_manifest(wanted, wanted.tasks.empty() ? synth_task_ids() : wanted.tasks);
+  const fs::path manifest_path = fs::path(root) / "synth_manifest.json";
+  auto holds_it = [&] {
+    std::ifstream in(manifest_path);
+    return in && nlohmann::json::parse(in, nullptr, false) == manifest;
+  };
+  // A benchmark from elsewhere (no manifest) is read as it is.
+  if (fs::exists(fs::path(root) / "task_table.json") && (!fs::exists(manifest_path) || holds_it())) return;
+  SynthOptions staged = wanted;
+  staged.out_dir = root + ".partial-" + std::to_string(::getpid());
+  generate_synthetic(staged);
   std::error_code ec;
-  fs::rename(staging, root, ec);
-  if (ec) fs::remove_all(staging);  // another worker won the race: its copy is identical
+  if (holds_it()) {  // another worker of the sweep was faster
+    fs::remove_all(staged.out_dir, ec);
+    return;
+  }
+  if (fs::exists(manifest_path)) fs::remove_all(root, ec);  // ours, made with other parameters
+  fs::rename(staged.out_dir, root, ec);
+  if (ec) fs::remove_all(staged.out_dir);
 }
 
 // The generated benchmark is read by the MVBench adapter through the task table the
@@ -248,8 +269,7 @@ const Registration<Dataset> synthetic_registration{{
       MvbenchOptions o = mvbench_options_from(params);
       o.dataset_name = "synthetic";
       const YAML::Node generate = params.node("generate");
-      if (generate.IsMap() && generate.size() > 0 && !fs::exists(fs::path(o.root) / "task_table.json"))
-        generate_into(o.root, generate);
+      if (generate.IsMap() && generate.size() > 0) generate_into(o.root, generate);
       if (o.task_table.empty()) o.task_table = (fs::path(o.root) / "task_table.json").string();
       return std::make_unique<MvbenchDataset>(o);
     },
