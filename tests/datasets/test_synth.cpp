@@ -5,6 +5,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "core/config/resolve_params.h"
 #include "datasets/mvbench/mvbench_dataset.h"
 #include "datasets/synth/synth.h"
 #include "datasets/synth/synth_scene.h"
@@ -181,6 +182,26 @@ TEST(SynthOptionsCheck, RejectsOutOfRange) {
   o = small_options(test::fresh_dir("synth_bad2"), 1);
   o.tasks = {"nope"};
   EXPECT_THROW(generate_synthetic(o), std::invalid_argument);
+}
+
+// The `synthetic` dataset's generate: writes root, keeps it while the parameters match,
+// rewrites it when they change, and never touches a benchmark it did not write.
+TEST(SynthDataset, GenerateKeepsMatchingRootAndRewritesAStaleOne) {
+  const fs::path dir = test::fresh_dir("synth_generate");
+  auto make = [&](int questions) {
+    YAML::Node values = YAML::Load("{root: " + (dir / "bench").string() + ", num_frames: 8, generate: {seed: 3, "
+                                   "questions_per_task: " + std::to_string(questions) +
+                                   ", frames_min: 16, frames_max: 16, sample_frames: 8, tasks: [needle]}}");
+    const auto* entry = Registry<Dataset>::instance().find("synthetic");
+    return Registry<Dataset>::instance().make("synthetic", resolve_params(entry->params, values, "dataset"));
+  };
+  EXPECT_EQ(make(2)->size(), 2u);
+  const auto written = fs::last_write_time(dir / "bench/task_table.json");
+  EXPECT_EQ(make(2)->size(), 2u);
+  EXPECT_EQ(fs::last_write_time(dir / "bench/task_table.json"), written) << "an up-to-date root is kept";
+  EXPECT_EQ(make(3)->size(), 3u) << "other parameters: the root is written again";
+  fs::remove(dir / "bench/synth_manifest.json");  // now it looks like a benchmark from elsewhere
+  EXPECT_EQ(make(1)->size(), 3u) << "a root without our manifest is read as it is";
 }
 
 }  // namespace
