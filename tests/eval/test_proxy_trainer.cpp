@@ -8,6 +8,7 @@
 #include "core/models/tokenizer/tokenizer.h"
 #include "core/train/proxy_options.h"
 #include "core/train/proxy_trainer.h"
+#include "proxy_fixture.h"
 #include "test_files.h"
 
 namespace wq {
@@ -31,19 +32,11 @@ TEST(ProxyTrainOptions, ReadsTheScheduleAndRejectsAskingSharesAboveOne) {
 }
 
 TEST(ProxyTrainer, EveryWayOfAskingTrainsAndTheLogRecordsLetterLossAndAccuracy) {
-  train::ProxyTrainOptions o;
-  o.out = testing::make_temp_dir("proxy_train") + "/ckpt";
-  o.seed = 4;
-  o.data.frames_min = o.data.frames_max = 16;
-  o.data.width = o.data.height = 32;
-  o.data.sample_frames = 8;
+  train::ProxyTrainOptions o = testing::tiny_proxy_options(testing::make_temp_dir("proxy_train") + "/ckpt");
   o.data.tasks = {"needle", "event_order"};
-  o.num_frames = 8;
-  o.model = {32, 2, 2, 1, 48, 16, 1, 2, 32, 8, 384};
+  o.model.tokenizer_merges = 384;  // enough for " yes" and " no" to be single tokens
   o.steps = 4;
   o.batch_size = 6;
-  o.warmup_steps = 1;
-  o.eval_every = 2;
   o.eval_questions = 4;
   o.open_answer_fraction = 0.3;
   o.verify_fraction = 0.4;
