@@ -19,6 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import figures  # noqa: E402  (this folder: first on sys.path when run as a script)
 import wq_results  # noqa: E402
 
 FRAMES = "config.experiment.frames"
@@ -67,11 +68,7 @@ def main():
     axes[0][-1].legend(fontsize=7)
     fig.suptitle(os.path.basename(args.results))
     fig.tight_layout()
-    os.makedirs(args.out_dir, exist_ok=True)
-    stem = os.path.join(args.out_dir, os.path.splitext(os.path.basename(args.results))[0] + "_latency_memory")
-    for ext in ("png", "pdf"):
-        fig.savefig(f"{stem}.{ext}", dpi=150)
-    print(f"{stem}.png")
+    print(figures.save(fig, args.out_dir, args.results, "latency_memory"))
 
 
 if __name__ == "__main__":

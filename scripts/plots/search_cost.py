@@ -16,6 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import figures  # noqa: E402  (this folder: first on sys.path when run as a script)
 import wq_results  # noqa: E402
 
 PREFIX = "t_search_ms/"
@@ -49,11 +50,7 @@ def main():
     ax.legend(fontsize=8)
     ax.set_title(os.path.basename(args.results))
     fig.tight_layout()
-    os.makedirs(args.out_dir, exist_ok=True)
-    stem = os.path.join(args.out_dir, os.path.splitext(os.path.basename(args.results))[0] + "_search_cost")
-    for ext in ("png", "pdf"):
-        fig.savefig(f"{stem}.{ext}", dpi=150)
-    print(f"{stem}.png")
+    print(figures.save(fig, args.out_dir, args.results, "search_cost"))
 
 
 if __name__ == "__main__":
