@@ -156,9 +156,9 @@ struct TrainingSequence {
 };
 
 TrainingSequence training_sequence(const eval::LlavaOnevisionLm& lm, const SynthSample& s, Asked how,
-                                   const eval::EncodedVideo& stub, std::int64_t end_of_turn) {
+                                   const eval::EncodedVideo& video_layout, std::int64_t end_of_turn) {
   const PromptParts parts = how == Asked::open ? open_prompt_of(s) : how == Asked::verify ? verify_prompt_of(s) : prompt_of(s);
-  const eval::VideoPrompt prompt = lm.build_prompt(parts, stub);
+  const eval::VideoPrompt prompt = lm.build_prompt(parts, video_layout);
   TrainingSequence seq;
   seq.ids = prompt.context_ids;
   seq.ids.insert(seq.ids.end(), prompt.query_ids.begin(), prompt.query_ids.end());
@@ -185,14 +185,16 @@ Batch make_batch(const eval::LlavaOnevisionLm& lm, const ProxyTrainOptions& o, s
   const auto B = static_cast<std::size_t>(o.batch_size);
   std::vector<TrainingSequence> seqs(B);
   std::vector<at::Tensor> pixels(B);
-  const eval::EncodedVideo stub = lm.describe_video(torch::zeros({visual_tokens, 1}), o.num_frames);
+  // The prompt needs only the video's token layout (placeholders per frame), not embeddings:
+  // those are computed with the batch and written over the placeholders in batch_logits.
+  const eval::EncodedVideo video_layout = lm.describe_video(torch::zeros({visual_tokens, 1}), o.num_frames);
   const auto end_of_turn = *lm.tokenizer().token_to_id("<|im_end|>");
   // Drawing, rendering and preprocessing dominate a step of this small model: one sample
   // per task of the intra-op pool.
   at::parallel_for(0, static_cast<std::int64_t>(B), 1, [&](std::int64_t begin, std::int64_t end) {
     for (auto b = static_cast<std::size_t>(begin); b < static_cast<std::size_t>(end); ++b) {
       const SynthSample s = draw(o, 0, first + b);
-      seqs[b] = training_sequence(lm, s, training ? asked(o, first + b) : Asked::multiple_choice, stub, end_of_turn);
+      seqs[b] = training_sequence(lm, s, training ? asked(o, first + b) : Asked::multiple_choice, video_layout, end_of_turn);
       const at::Tensor frames = torch::from_blob(const_cast<std::uint8_t*>(s.frames.rgb.data()),
                                                  {s.frames.count, s.frames.height, s.frames.width, 3}, torch::kUInt8);
       pixels[b] = models::preprocess_video(frames, lm.processor());
