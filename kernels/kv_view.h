@@ -73,14 +73,19 @@ inline int finalize_segment_table(segment_view* table, int batch, int num_segmen
   return max_tiles;
 }
 
-// 1 when every tensor of the (host) table is dense16, or packed 1/2/4/8-bit (not base-3) with
-// keys per channel and values per token; else 0 (token-interleaved, 3-bit, ternary base-3,
-// per-token keys need the general kernel).
+// 1 when every tensor of the (host) table is dense16 with 16-byte aligned rows and heads, or
+// packed 1/2/4/8-bit (not base-3) with keys per channel and values per token; else 0
+// (token-interleaved, 3-bit, ternary base-3, per-token keys, unaligned dense rows need the
+// general kernel).
 inline int classify_table(const segment_view* table, int64_t count) {
   for (int64_t i = 0; i < count; ++i) {
     for (int which = 0; which < 2; ++which) {
       const tensor_view& tv = which == 0 ? table[i].key : table[i].value;
-      if (tv.format == tensor_format::empty || tv.format == tensor_format::dense16) continue;
+      if (tv.format == tensor_format::empty) continue;
+      if (tv.format == tensor_format::dense16) {
+        if (reinterpret_cast<uintptr_t>(tv.words) % 16 != 0 || tv.head_stride_words % 4 != 0) return 0;
+        continue;
+      }
       if (tv.format != tensor_format::packed || tv.base3) return 0;
       if (tv.storage_bits != 1 && tv.storage_bits != 2 && tv.storage_bits != 4 && tv.storage_bits != 8) return 0;
       if ((which == 0) != (tv.axis == group_axis::tokens)) return 0;

@@ -3,6 +3,8 @@
 # and runs the GPU benchmark: SDPA fp16 vs compressed-cache kernels at Qwen2-7B layer shapes.
 # Prints one table; writes bench_gpu.json / bench_gpu.csv under $OUT (default ./bench_out).
 # Usage (on the GPU machine, repository root): scripts/bench_gpu.sh
+# (WQ_BENCH_QUICK=1: the two target shapes only; WQ_BENCH_PROBE=1: the batch-1 fixed-cost probe
+# instead of the table, see docs/kernels.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OUT="${OUT:-$PWD/bench_out}"

@@ -67,6 +67,37 @@ TEST(KernelTable, TilesSkipEmptySegments) {
   EXPECT_EQ(t[5].tile_begin, 2);
 }
 
+// The decode kernel reads dense16 rows 16 bytes at a time: an unaligned row or head stride
+// must send the table to the general kernel, packed formats decide as before.
+TEST(KernelTable, ClassifyNeedsAlignedDenseRows) {
+  alignas(16) static uint32_t words[64];
+  std::vector<segment_view> t(2);
+  t[0].tokens = t[1].tokens = 8;
+  for (tensor_view* tv : {&t[0].key, &t[0].value}) {
+    tv->format = tensor_format::packed;
+    tv->storage_bits = 2;
+    tv->group_size = 32;
+    tv->words = words;
+  }
+  t[0].key.axis = group_axis::tokens;
+  t[0].value.axis = group_axis::channels;
+  for (tensor_view* tv : {&t[1].key, &t[1].value}) {
+    tv->format = tensor_format::dense16;
+    tv->storage_bits = 16;
+    tv->words = words;
+    tv->head_stride_words = 8;
+  }
+  EXPECT_EQ(classify_table(t.data(), 2), 1);
+  t[1].value.words = words + 1;  // 4-byte aligned only
+  EXPECT_EQ(classify_table(t.data(), 2), 0);
+  t[1].value.words = words;
+  t[1].key.head_stride_words = 6;  // second head 8 bytes off
+  EXPECT_EQ(classify_table(t.data(), 2), 0);
+  t[1].key.head_stride_words = 8;
+  t[0].key.storage_bits = 3;
+  EXPECT_EQ(classify_table(t.data(), 2), 0);
+}
+
 struct spec_case {
   const char* name;
   q::QuantSpec spec;

@@ -36,12 +36,15 @@ struct timer {
     WQ_CUDA_CHECK(cudaEventCreate(&a));
     WQ_CUDA_CHECK(cudaEventCreate(&b));
   }
-  // Median time in microseconds of fn over `runs` runs (after warm-up), L2 flushed before each.
-  double median_us(const std::function<void()>& fn, int runs = 40) {
+  // Median time in microseconds of fn over `runs` runs (after warm-up), L2 flushed before each
+  // unless !flush_l2; `untimed` runs after the flush, outside the timed region (the probe).
+  double median_us(const std::function<void()>& fn, int runs = 40, bool flush_l2 = true,
+                   const std::function<void()>& untimed = {}) {
     for (int i = 0; i < 3; ++i) fn();
     std::vector<double> t;
     for (int i = 0; i < runs; ++i) {
-      WQ_CUDA_CHECK(cudaMemsetAsync(flush.get(), i & 0xFF, flush.bytes(), stream));
+      if (flush_l2) WQ_CUDA_CHECK(cudaMemsetAsync(flush.get(), i & 0xFF, flush.bytes(), stream));
+      if (untimed) untimed();
       WQ_CUDA_CHECK(cudaEventRecord(a, stream));
       fn();
       WQ_CUDA_CHECK(cudaEventRecord(b, stream));
@@ -111,6 +114,59 @@ std::vector<segment_spec> token_mixed(int context, double f4, double f2, std::mt
   return {s, dense(kTail)};
 }
 
+// One attention launch over one cache (shape, workspace, NaN-poisoned output), for timing.
+struct cache_launch {
+  device_cache cache;
+  attention_shape shape;
+  device_buffer ws;
+  at::Tensor out;
+  cache_launch(const at::Tensor& k, const at::Tensor& v, const at::Tensor& q, int tokens,
+               const std::vector<segment_spec>& segs, cudaStream_t stream)
+      : cache(k.data_ptr(), v.data_ptr(), false, static_cast<int>(k.size(0)), kKvHeads, tokens, kDim, segs, stream),
+        out(at::full_like(q, NAN)) {
+    shape.batch = static_cast<int>(k.size(0));
+    shape.q_heads = kQHeads;
+    shape.kv_heads = kKvHeads;
+    shape.head_dim = kDim;
+    shape.num_segments = cache.num_segments();
+    shape.max_tiles = cache.max_tiles();
+    shape.fast_formats = classify_table(cache.table().data(), static_cast<int64_t>(cache.table().size()));
+    ws = device_buffer(attention_workspace_bytes(shape));
+  }
+  void operator()(const at::Tensor& q, cudaStream_t stream) {
+    attention_over_segments(shape, q.data_ptr(), cache.device_table(), out.data_ptr(), nullptr, ws.get(), ws.bytes(),
+                            stream);
+  }
+};
+
+// WQ_BENCH_PROBE=1 (instead of the table): what the batch-1 decode time consists of when it
+// hardly grows with the length. Uniform 2-bit, batch 1, with and without the 128-token fp16
+// tail: "cold" = L2 flushed (as in the table); "code warm" = flushed, then one untimed launch
+// over another small cache (same kernel and code path, other memory), so only instructions
+// and launch path are warm; "all warm" = no flush.
+void fixed_cost_probe(timer& tm, cudaStream_t stream) {
+  const auto opts = at::TensorOptions().dtype(at::kHalf).device(at::kCUDA);
+  const at::Tensor q = at::randn({1, 1, kQHeads, kDim}, opts);
+  const at::Tensor wk = at::randn({1, kKvHeads, 1024, kDim}, opts), wv = at::randn_like(wk);
+  cache_launch warmer(wk, wv, q, 1024, {packed(1024 - kTail, 2), dense(kTail)}, stream);
+  std::printf("\nfixed-cost probe, uniform 2b, batch 1 (us)\n%7s %5s %8s %9s %8s\n", "tokens", "tail", "cold",
+              "code_warm", "all_warm");
+  for (int tokens : {1024, 4096, 16384, 131072}) {
+    const at::Tensor k = at::randn({1, kKvHeads, tokens, kDim}, opts), v = at::randn_like(k);
+    for (bool tail : {true, false}) {
+      cache_launch target(k, v, q, tokens,
+                          tail ? std::vector<segment_spec>{packed(tokens - kTail, 2), dense(kTail)}
+                               : std::vector<segment_spec>{packed(tokens, 2)},
+                          stream);
+      auto run = [&] { target(q, stream); };
+      const double cold = tm.median_us(run);
+      const double code_warm = tm.median_us(run, 40, true, [&] { warmer(q, stream); });
+      const double warm = tm.median_us(run, 40, false);
+      std::printf("%7d %5d %8.1f %9.1f %8.1f\n", tokens, kTail * int(tail), cold, code_warm, warm);
+    }
+  }
+}
+
 struct row {
   std::string variant;
   int batch, tokens;
@@ -139,6 +195,10 @@ int main() {
   const double copy_gbps = 2.0 * copy_bytes / copy_us / 1e3;
   std::printf("GPU: %s, %d SMs; copy bandwidth %.0f GB/s (read+write)\n", prop.name, prop.multiProcessorCount, copy_gbps);
 
+  if (std::getenv("WQ_BENCH_PROBE")) {
+    fixed_cost_probe(tm, stream);
+    return 0;
+  }
   // WQ_BENCH_QUICK=1: the two target shapes (batch 1 / 128k, batch 8 / 32k), uniform 2-bit and
   // reordered WindowQuant 2.0 only (tuning runs, profiling under ncu).
   const bool quick = std::getenv("WQ_BENCH_QUICK") != nullptr;
@@ -183,26 +243,14 @@ int main() {
       };
       if (quick) vars = {vars[0], vars[2]};
       for (const variant& var : vars) {
-        device_cache cache(k.data_ptr(), v.data_ptr(), false, batch, kKvHeads, tokens, kDim, var.segs, stream);
-        attention_shape shape;
-        shape.batch = batch;
-        shape.q_heads = kQHeads;
-        shape.kv_heads = kKvHeads;
-        shape.head_dim = kDim;
-        shape.num_segments = cache.num_segments();
-        shape.max_tiles = cache.max_tiles();
-        shape.fast_formats = classify_table(cache.table().data(), static_cast<int64_t>(cache.table().size()));
-        device_buffer ws(attention_workspace_bytes(shape));
-        at::Tensor out = at::full_like(q, NAN);
-        auto launch = [&] {
-          attention_over_segments(shape, q.data_ptr(), cache.device_table(), out.data_ptr(), nullptr, ws.get(),
-                                  ws.bytes(), stream);
-        };
-        const double t = tm.median_us(launch);
+        cache_launch launch(k, v, q, tokens, var.segs, stream);
+        device_cache& cache = launch.cache;
+        const at::Tensor& out = launch.out;
+        const double t = tm.median_us([&] { launch(q, stream); });
         // Check against SDPA on the dequantized cache at the smallest size of each batch.
         double err = -1.0;
         if (tokens == 16384) {
-          launch();
+          launch(q, stream);
           std::vector<std::vector<uint8_t>> storage;
           const auto host = cache.host_table(storage);
           at::Tensor kd = at::empty({batch, kKvHeads, tokens, kDim}, at::kFloat);
