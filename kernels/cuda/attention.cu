@@ -399,13 +399,14 @@ launch_plan plan_launch(const attention_shape& s) {
   p.decode = s.fast_formats != 0 && p.rows <= 8;
   const int tiles = std::max(1, s.max_tiles);
   if (p.decode) {
-    // Each of the 4 warps of a block takes every 4th tile of the block's range: one full wave
-    // of resident blocks, ranges a multiple of 4 tiles.
+    // The 4 warps of a block take the block's range in runs (attention_decode.cuh): one full
+    // wave of resident blocks, ranges a multiple of 4 tiles, of 8 (pairs) when longer than 4.
     const long long base = static_cast<long long>(s.batch) * s.kv_heads;
     const long long want = static_cast<long long>(resident_blocks(s.head_dim, 1, true, true)) * device_sm_count();
     const int splits = static_cast<int>(std::max(1LL, want / base));
     int tps = (tiles + splits - 1) / splits;
-    tps = (tps + detail::kDecWarps - 1) / detail::kDecWarps * detail::kDecWarps;
+    const int round = tps > detail::kDecWarps ? 2 * detail::kDecWarps : detail::kDecWarps;
+    tps = (tps + round - 1) / round * round;
     p.tiles_per_split = std::max(tps, (tiles + detail::kMaxSplits - 1) / detail::kMaxSplits);
     p.splits = (tiles + p.tiles_per_split - 1) / p.tiles_per_split;
     return p;

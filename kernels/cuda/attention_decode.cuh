@@ -2,8 +2,8 @@
 // channel, values per token, 1/2/4/8 bits, dense16 tail) when the rows of one KV head fit one
 // mma column block (q_tokens · group <= 8). Each warp streams its own 64-token tiles straight
 // from global memory into registers (no shared-memory staging, no block barrier in the loop),
-// builds tensor-core fragments from the packed words with one prmt per pair of rows and
-// lop3 + hfma2 per half2 (the "1024 + code" trick, exact), and keeps its own online softmax.
+// builds tensor-core fragments from the packed words with one prmt per pair of rows and one
+// AND per half2 (the code bits as an exact fp16 subnormal), and keeps its own online softmax.
 // The block merges its 4 warps once at the end.
 //
 // Layout trick: the mma's token (M) and channel (K) orders are free as long as Q and P use the
@@ -35,8 +35,9 @@ __device__ __forceinline__ void set_acc_bits(dec_state<D>& st, int bits) {
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
       const int n = 2 * mt + h;
-      const int from = st.acc_bits ? bit_of_rt(st.acc_bits, D / 8, n) : 0;  // acc = true·2^from
-      const int to = bits ? bit_of_rt(bits, D / 8, n) : 0;
+      // acc = true·2^from (raw codes: 2^(bit − 24), slice::raw)
+      const int from = st.acc_bits ? bit_of_rt(st.acc_bits, D / 8, n) - kSubnormalShift : 0;
+      const int to = bits ? bit_of_rt(bits, D / 8, n) - kSubnormalShift : 0;
       const float f = __int_as_float((127 + to - from) << 23);
       st.acc[mt][2 * h] *= f;
       st.acc[mt][2 * h + 1] *= f;
@@ -199,11 +200,11 @@ __device__ __forceinline__ void qk_packed(const dec_tensor& k, int t0, const dec
       mma_16816(c[j], a, st.qf[ks][0], st.qf[ks][1]);
     }
   }
-  if constexpr (fold) {  // rows g / g+8 of chunk j held code·2^bit of token 2j / 2j+1
+  if constexpr (fold) {  // rows g / g+8 of chunk j held code·2^(bit−24) of token 2j / 2j+1
 #pragma unroll
     for (int j = 0; j < 4; ++j) {
-      const float f0 = __int_as_float((127 - S::bit_of(2 * j)) << 23);
-      const float f1 = __int_as_float((127 - S::bit_of(2 * j + 1)) << 23);
+      const float f0 = __int_as_float((127 + kSubnormalShift - S::bit_of(2 * j)) << 23);
+      const float f1 = __int_as_float((127 + kSubnormalShift - S::bit_of(2 * j + 1)) << 23);
       c[j][0] *= f0;
       c[j][1] *= f0;
       c[j][2] *= f1;
@@ -507,7 +508,7 @@ __device__ __forceinline__ void load_v_scales_fast(const dec_tensor& v, int t0, 
 template <int D, int B>
 __device__ __forceinline__ void tile_fast(const dec_tensor& k, const dec_tensor& v, int t0, int nt, dec_state<D>& st) {
   v_tile<D, B == 0 ? 1 : B> vr;
-  if constexpr (B > 0 && B <= 2) load_v_fast<D, B>(v, t0, nt, vr);
+  if constexpr (B > 0 && B <= 4) load_v_fast<D, B>(v, t0, nt, vr);
   v_scales vs;
   if constexpr (B > 0) load_v_scales_fast<D>(v, t0, nt, vs);
   float c[4][4];
@@ -518,7 +519,7 @@ __device__ __forceinline__ void tile_fast(const dec_tensor& k, const dec_tensor&
   if constexpr (B == 0) {
     pv_dense<D>(v, t0, nt, b, st);
   } else {
-    if constexpr (B > 2) load_v_fast<D, B>(v, t0, nt, vr);
+    if constexpr (B > 4) load_v_fast<D, B>(v, t0, nt, vr);
     pv_packed<D, B, true>(vr, b, vs, st);
   }
 }
@@ -564,7 +565,7 @@ __device__ __forceinline__ void tile_general(const dec_tensor& k, const dec_tens
   }
 }
 
-// grid: (splits, 1, batch·kv_heads); block: 4 independent warps, tiles tile_lo + warp + 4i.
+// grid: (splits, 1, batch·kv_heads); block: 4 independent warps, each on its own tiles.
 // MINB: blocks per SM the register allocation is capped for (3: 168 registers, 4: 128).
 template <int D, int MINB>
 __global__ void __launch_bounds__(kDecThreads, MINB) attention_decode_kernel(const kernel_args args) {
@@ -597,7 +598,14 @@ __global__ void __launch_bounds__(kDecThreads, MINB) attention_decode_kernel(con
   int s_idx = -1, seg_begin = 0, seg_end = 0, seg_tokens = 0;
   const dec_tensor& kt = seg_desc[warp][0];
   const dec_tensor& vt = seg_desc[warp][1];
-  for (int tile = tile_lo + warp; tile < tile_hi; tile += kDecWarps) {
+  // A warp takes runs of `run` adjacent tiles, the block's 4 warps side by side. Pairs (splits
+  // of 8+ tiles) fold a 128-token key group into q once per pair instead of once per tile,
+  // and the pair's second tile finds its key words in L2 (a 32-byte sector of a 2-bit key row
+  // holds two tiles).
+  const int run = args.tiles_per_split % (2 * kDecWarps) == 0 ? 2 : 1;
+  for (int i = 0;; ++i) {
+    const int tile = tile_lo + (i / run) * (run * kDecWarps) + warp * run + i % run;
+    if (tile >= tile_hi) break;  // a warp's tiles only grow
     if (tile >= seg_end) {
       if (s_idx < 0) {  // last segment whose first tile <= tile (it holds the tile; see kernel docs)
         int lo = 0, hi = args.num_segments - 1;
@@ -619,7 +627,7 @@ __global__ void __launch_bounds__(kDecThreads, MINB) attention_decode_kernel(con
         seg_desc[warp][1] = load_tensor<D>(table[s_idx].value, seg_tokens, kv_head, false);
       }
       __syncwarp();
-      // Values with folded scales accumulate raw codes (code·2^bit per channel; see slice::raw).
+      // Values with folded scales accumulate raw codes (code·2^(bit−24) per channel; slice::raw).
       const bool vfold = vt.format == static_cast<int>(tensor_format::packed) && vt.group == D;
       set_acc_bits<D>(st, vfold ? vt.bits : 0);
     }

@@ -10,11 +10,6 @@ namespace wq::kernels::detail {
 inline constexpr int kDecWarps = 4;
 inline constexpr int kDecThreads = 32 * kDecWarps;
 
-__device__ __forceinline__ uint32_t lop3_and_or(uint32_t a, uint32_t b, uint32_t c) {
-  uint32_t d;
-  asm("lop3.b32 %0, %1, %2, %3, 0xEA;\n" : "=r"(d) : "r"(a), "r"(b), "r"(c));  // (a & b) | c
-  return d;
-}
 __device__ __forceinline__ uint32_t movmatrix_trans(uint32_t a) {
   uint32_t d;
   asm volatile("movmatrix.sync.aligned.m8n8.trans.b16 %0, %1;\n" : "=r"(d) : "r"(a));
@@ -62,26 +57,35 @@ struct slice {
   __host__ __device__ static constexpr int bit_of(int n) {
     return ((n % kPerHalf) * B + B > 10) ? (n % kPerHalf) * B - kShift : (n % kPerHalf) * B;
   }
-  // half2 (code·2^bit of row A, of row B): one lop3 and one hsub2 with the shared constant
-  // 0x6400 (1024); exact. The 2^bit factor is removed from the fp32 mma results.
+  // The code bits of code n, isolated (after the optional shift) in both 16-bit halves.
   template <int n_>
-  __device__ static uint32_t raw(const uint32_t (&m)[kRegs]) {
+  __device__ static uint32_t bits_of(const uint32_t (&m)[kRegs]) {
     constexpr int n = n_ < N ? n_ : 0;  // unreachable indices of a narrower slice
     constexpr int reg = n / kPerHalf, pos = n % kPerHalf;
     constexpr bool shifted = pos * B + B > 10;
-    constexpr int bit = bit_of(n);
-    constexpr uint32_t mask = (((1u << B) - 1u) << bit) * 0x00010001u;
-    const uint32_t src = shifted ? (m[reg] >> kShift) : m[reg];
-    return as_u32(__hsub2(as_h2(lop3_and_or(src, mask, 0x64006400u)), as_h2(0x64006400u)));
+    constexpr uint32_t mask = (((1u << B) - 1u) << bit_of(n)) * 0x00010001u;
+    return (shifted ? (m[reg] >> kShift) : m[reg]) & mask;
   }
-  // exact code values (dequantize-in-fragment path)
+  // half2 (code·2^(bit−24) of row A, of row B): the code bits under a zero exponent are an
+  // exact fp16 subnormal, which the tensor cores take as is, so one AND per half2. The
+  // 2^(24−bit) factor is removed from the fp32 mma results (kSubnormalShift).
+  template <int n_>
+  __device__ static uint32_t raw(const uint32_t (&m)[kRegs]) {
+    return bits_of<n_>(m);
+  }
+  // exact code values (dequantize-in-fragment path, where the fp16 result is scaled before
+  // the mma): 1024 + code·2^bit − 1024, then · 2^−bit; exact.
   template <int n_>
   __device__ static uint32_t code(const uint32_t (&m)[kRegs]) {
     constexpr int n = n_ < N ? n_ : 0;
     constexpr uint32_t mul = static_cast<uint32_t>(15 - bit_of(n)) << 10;  // 2^-bit
-    return hmul2_u(raw<n_>(m), mul * 0x00010001u);
+    const uint32_t biased = as_u32(__hsub2(as_h2(bits_of<n_>(m) | 0x64006400u), as_h2(0x64006400u)));
+    return hmul2_u(biased, mul * 0x00010001u);
   }
 };
+
+// A raw code operand is code·2^(bit − kSubnormalShift) (slice::raw).
+inline constexpr int kSubnormalShift = 24;
 
 // code(n) / raw(n) with n known after unrolling (the switch folds away).
 template <class S, bool raw_>

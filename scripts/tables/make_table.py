@@ -22,7 +22,9 @@ DEFAULT_METRICS = {
 
 
 def lower_is_better(metric):
-    return metric.endswith(("err", "kl", "_ms", "bytes", "_ms_mean")) or "t_" in metric
+    """Errors, divergences, bytes and timings (t_search_ms/1024, t_quant_ms_mean); not a
+    per-task accuracy whose task name happens to contain "t_" (accuracy/attribute_at_event)."""
+    return metric.endswith(("err", "kl", "_ms", "bytes", "_ms_mean")) or metric.startswith("t_")
 
 
 def choose_metrics(frame, requested):

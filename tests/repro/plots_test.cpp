@@ -83,6 +83,21 @@ TEST_F(PlotScripts, AblationOverANumericAndACategoricalKey) {
   EXPECT_NE(missing.output.find("has no config key 'method.window_sise'"), std::string::npos) << missing.output;
 }
 
+// Bold marks the best of each column: the smallest time or error, the largest accuracy (a
+// task name with "t_" in it, attribute_at_event, once made a column lower-is-better).
+TEST_F(PlotScripts, TableBoldsTheBestOfEachColumn) {
+  const auto direction = run_shell(
+      python_ + " -c \"import sys; sys.path.insert(0, '" + source_path("scripts/tables") +
+          "'); import make_table as t; print([t.lower_is_better(m) for m in ('t_search_ms/1024', "
+          "'t_quant_ms_mean', 'attn_kl', 'kv_bytes', 'accuracy', 'accuracy/attribute_at_event')])\"",
+      dir_);
+  ASSERT_EQ(direction.exit_code, 0) << direction.output;
+  EXPECT_EQ(direction.output, "[True, True, True, True, False, False]\n");
+  const auto table = run_shell(python_ + " " + source_path("scripts/tables/make_table.py") + " search.h5", dir_);
+  ASSERT_EQ(table.exit_code, 0) << table.output;
+  EXPECT_NE(table.output.find("**"), std::string::npos) << table.output;
+}
+
 TEST_F(PlotScripts, WindowSizeNeedsSeveralWindowSizes) {
   // The tiny sweep has one windowquant window size only.
   const auto result = plot("window_size.py", "kv.h5");
