@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <deque>
 #include <map>
 
@@ -15,28 +16,52 @@ struct Evaluator::Impl {
   double cache_limit = 0;
   double cached_bytes = 0;
   std::map<std::string, std::shared_ptr<const PreparedSample>> prepared;
+  std::map<std::string, double> prepare_peak;  // peak memory of preparing each cached sample
   std::deque<std::string> order;  // insertion order, for eviction
 
-  std::shared_ptr<const PreparedSample> prepare(const Dataset& dataset, const Sample& sample, bool& reused) {
-    const std::string key = dataset.name() + "\n" + sample.sample_id + "\n" + sample.video_path;
+  // Memory the cache holds for samples other than `sample`: resident, but no part of this
+  // sample's peak (a sweep must report the same peak whether or not its cache is warm).
+  double others_bytes(const PreparedSample* sample) const {
+    double own = 0;
+    for (const auto& [key, cached] : prepared)
+      if (cached.get() == sample) own = static_cast<double>(cached->bytes());
+    return cached_bytes - own;
+  }
+
+  // The prepared sample (from the cache when `reused`) and the peak memory of preparing it.
+  std::shared_ptr<const PreparedSample> prepare(const Dataset& dataset, const Sample& sample, const at::Device& device,
+                                                bool& reused, double& peak_bytes) {
+    // Everything the prepared context depends on: runs of a sweep over dataset.num_frames (or
+    // the sampling rule, or a prompt style) must not reuse each other's context.
+    const FrameSampling& sampling = dataset.sampling();
+    const PromptParts prompt = dataset.prompt(sample);
+    const std::string key = dataset.name() + "\n" + sample.sample_id + "\n" + sample.video_path + "\n" +
+                            std::to_string(static_cast<int>(sampling.rule)) + "/" +
+                            std::to_string(sampling.num_frames) + "/" + std::to_string(sampling.use_bounds) +
+                            "\n" + prompt.system + "\n" + prompt.user + "\n" + prompt.answer_prefix;
     if (auto it = prepared.find(key); it != prepared.end()) {
       reused = true;
+      peak_bytes = prepare_peak.at(key);
       return it->second;
     }
     reused = false;
+    reset_peak_memory(device);
     const SampleVideo video = dataset.load_video(sample);
     const Frames& f = video.frames;
     const at::Tensor frames = torch::from_blob(const_cast<std::uint8_t*>(f.rgb.data()),
                                                {f.count, f.height, f.width, 3}, torch::kUInt8);
-    auto result = std::make_shared<const PreparedSample>(prepare_sample(*lm, frames, dataset.prompt(sample)));
+    auto result = std::make_shared<const PreparedSample>(prepare_sample(*lm, frames, prompt));
+    peak_bytes = peak_memory_bytes(device) - cached_bytes;
     const double bytes = static_cast<double>(result->bytes());
     while (!order.empty() && cached_bytes + bytes > cache_limit) {
       cached_bytes -= static_cast<double>(prepared.at(order.front())->bytes());
       prepared.erase(order.front());
+      prepare_peak.erase(order.front());
       order.pop_front();
     }
     if (bytes <= cache_limit) {
       prepared.emplace(key, result);
+      prepare_peak.emplace(key, peak_bytes);
       order.push_back(key);
       cached_bytes += bytes;
     }
@@ -56,12 +81,15 @@ std::string Evaluator::family() const { return impl_->lm->family(); }
 SampleEvaluation Evaluator::evaluate(const Dataset& dataset, std::size_t index, methods::KvMethod& method,
                                      const EvalSettings& settings) {
   const at::Device device = impl_->lm->llm().device();
-  reset_peak_memory(device);
   SampleEvaluation e;
-  const auto prepared = impl_->prepare(dataset, dataset.sample(index), e.context_reused);
+  double prepare_peak = 0;
+  const auto prepared = impl_->prepare(dataset, dataset.sample(index), device, e.context_reused, prepare_peak);
+  reset_peak_memory(device);
   const MethodRun run =
       run_method(*impl_->lm, *prepared, method, parse_protocol(settings.protocol), settings.max_new_tokens);
-  e.peak_memory_bytes = peak_memory_bytes(device);
+  // The sample's peak as protocol.md defines it (preparing it, then the method's phases),
+  // the same whether this method prepared the sample or found it in the sweep's cache.
+  e.peak_memory_bytes = std::max(prepare_peak, peak_memory_bytes(device) - impl_->others_bytes(prepared.get()));
   e.frames = prepared->video.frames;
   e.visual_tokens = prepared->video.visual_tokens();
   e.prompt_tokens = prepared->prompt.tokens();

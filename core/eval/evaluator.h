@@ -36,6 +36,9 @@ struct SampleEvaluation {
   bool context_reused = false;  // vision and context prefill came from the sweep's cache
   double t_vision_ms = 0, t_prefill_ctx_ms = 0;
   MethodFigures method;
+  // Peak memory of the sample (CUDA allocator peak on a GPU, resident set on the CPU): the larger
+  // of preparing it and of this method's phases, less what the sweep's cache holds for other
+  // samples; the same for every method of a sweep, cache warm or not.
   double peak_memory_bytes = 0;
   std::vector<float> first_log_probs;  // [vocab], only with EvalSettings::keep_first_log_probs
 };

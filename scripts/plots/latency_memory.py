@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Latency and memory against video length: timing metrics (left) and KV bytes (right)
-against the runs' experiment.frames, one line per method variant (PNG and PDF).
+against the runs' frame count, one line per method variant (PNG and PDF).
 
-    latency_memory.py results/efficiency.h5 -o figures/ [--latency t_search_ms_mean t_quant_ms_mean]
+    latency_memory.py results/efficiency.h5 -o figures/ [--latency t_decode_per_token_ms_mean]
 
-Works on any results file whose complete runs have an experiment.frames config key with at
-least two values and the timing metrics (default: t_search_ms_mean and t_quant_ms_mean, as
-kv_fidelity writes them); the memory panel needs kv_bytes and is left out without it.
+The frame count is dataset.num_frames for accuracy runs (configs/paper/efficiency.yaml: the
+protocol on a model) and experiment.frames for kv_fidelity runs (synthetic caches); it needs
+at least two values. Default latency: the per-token decode time for accuracy runs, plan +
+build time (t_search_ms_mean + t_quant_ms_mean) for kv_fidelity runs; several --latency
+metrics are added up. The memory panel needs kv_bytes and is left out without it.
 """
 import argparse
 import os
@@ -22,42 +24,54 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import figures  # noqa: E402  (this folder: first on sys.path when run as a script)
 import wq_results  # noqa: E402
 
-FRAMES = "config.experiment.frames"
+FRAME_KEYS = ("dataset.num_frames", "experiment.frames")
+DEFAULT_LATENCY = {"accuracy": ["t_decode_per_token_ms_mean"], "kv_fidelity": ["t_search_ms_mean", "t_quant_ms_mean"]}
 
 
-def variant(name):
+def frames_key(frame):
+    """The swept frame-count key of these runs (the first with two or more values)."""
+    for key in FRAME_KEYS:
+        column = "config." + key
+        if column in frame.columns and frame[column].nunique() >= 2:
+            return key
+    return None
+
+
+def variant(name, key):
     """Run name without its frames axis: the runs of one line differ only in frames."""
-    return re.sub(r"/?experiment\.frames=[^/]*", "", name).strip("/") or name
+    return re.sub(r"/?" + re.escape(key) + r"=[^/]*", "", name).strip("/") or name
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("results")
     parser.add_argument("-o", "--out-dir", default="figures")
-    parser.add_argument("--latency", nargs="+", default=["t_search_ms_mean", "t_quant_ms_mean"],
-                        help="timing metrics to add up into the latency panel")
+    parser.add_argument("--latency", nargs="+", help="timing metrics to add up into the latency panel")
     args = parser.parse_args()
 
     frame = wq_results.runs(args.results, status="complete")
     if frame.empty:
         sys.exit(f"latency_memory: {args.results} has no complete runs")
-    if FRAMES not in frame.columns or frame[FRAMES].nunique() < 2:
-        sys.exit(f"latency_memory: {args.results} needs runs at two or more experiment.frames values "
-                 "(e.g. configs/paper/efficiency.yaml); it has "
-                 f"{sorted(frame[FRAMES].unique()) if FRAMES in frame.columns else 'no frames key'}")
+    key = frames_key(frame)
+    if key is None:
+        sys.exit(f"latency_memory: {args.results} needs runs at two or more values of "
+                 f"{' or '.join(FRAME_KEYS)} (e.g. configs/paper/efficiency.yaml)")
+    frames = "config." + key
+    args.latency = args.latency or DEFAULT_LATENCY.get(frame["experiment"].iloc[0], DEFAULT_LATENCY["kv_fidelity"])
     missing = [m for m in args.latency if m not in frame.columns]
     if missing:
         sys.exit(f"latency_memory: {args.results} lacks timing metric(s) {missing}; present: "
                  f"{sorted(c for c in frame.columns if not c.startswith('config.') and c != 'run_id')}")
     has_bytes = "kv_bytes" in frame.columns
 
-    frame = frame.assign(_variant=frame["name"].map(variant), _latency=frame[args.latency].sum(axis=1))
+    frame = frame.assign(_variant=frame["name"].map(lambda name: variant(name, key)),
+                         _latency=frame[args.latency].sum(axis=1))
     fig, axes = plt.subplots(1, 2 if has_bytes else 1, figsize=(11 if has_bytes else 6.4, 4.4), squeeze=False)
     for name, group in sorted(frame.groupby("_variant"), key=lambda item: item[0]):
-        group = group.sort_values(FRAMES)
-        axes[0][0].plot(group[FRAMES], group["_latency"], marker="o", label=name)
+        group = group.sort_values(frames)
+        axes[0][0].plot(group[frames], group["_latency"], marker="o", label=name)
         if has_bytes:
-            axes[0][1].plot(group[FRAMES], group["kv_bytes"] / 2**20, marker="o", label=name)
+            axes[0][1].plot(group[frames], group["kv_bytes"] / 2**20, marker="o", label=name)
     axes[0][0].set_ylabel(" + ".join(args.latency) + " (ms)")
     axes[0][0].set_yscale("log")
     if has_bytes:

@@ -76,5 +76,29 @@ TEST(AccuracyExperiment, RowsMetricsSharedContextsAndAFailedSample) {
   EXPECT_LT(runs.at("u2").metrics.at("kv_bytes"), 0.9 * runs.at("fp16").metrics.at("kv_bytes"));
 }
 
+// A sweep over the frame count must prepare every sample again at each count, never reuse
+// the context of another count.
+TEST(AccuracyExperiment, AnotherFrameCountIsPreparedAgain) {
+  const std::string dir = testing::make_temp_dir("accuracy-frames");
+  const std::string root = write_benchmark(dir);
+  testing::write_file(dir + "/c.yaml", "name: acc\nexperiment: {kind: accuracy, max_new_tokens: 1}\n"
+                                       "model: {name: llava_onevision, path: " + testing::tiny_proxy_checkpoint() +
+                                       "}\ndataset: {name: synthetic, root: " + root +
+                                       ", num_frames: 8, max_samples: 1}\nmethod: {name: fp16}\n"
+                                       "sweep:\n  grid:\n    dataset.num_frames: [8, 4]\n");
+  RunnerOptions options;
+  options.output = dir + "/c.h5";
+  EXPECT_EQ(run_sweep(dir + "/c.yaml", options).failed, 0u);
+  std::map<int64_t, RunRecord> by_frames;
+  for (auto& run : ResultsFile::open_existing(options.output).read_runs()) {
+    ASSERT_EQ(run.status, RunStatus::Complete) << run.error;
+    by_frames[column<int64_t>(run, "frames")[0]] = run;
+  }
+  ASSERT_EQ(by_frames.size(), 2u);
+  EXPECT_EQ(column<int64_t>(by_frames.at(8), "visual_tokens")[0], 33);
+  EXPECT_EQ(column<int64_t>(by_frames.at(4), "visual_tokens")[0], 17);
+  for (const auto& [frames, run] : by_frames) EXPECT_EQ(column<int64_t>(run, "context_reused")[0], 0) << frames;
+}
+
 }  // namespace
 }  // namespace wq

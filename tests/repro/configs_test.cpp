@@ -46,8 +46,6 @@ std::string substitute(std::string text, const std::string& key, const std::stri
 // keys the sweep varies are left alone: the plot over that axis still gets its points.
 std::vector<std::string> ci_overrides(const Sweep& sweep) {
   static const std::map<std::string, std::vector<std::pair<std::string, std::string>>> by_kind = {
-      // (efficiency.yaml) Frames stay as configured: the efficiency table is over frames.
-      {"kv_fidelity", {{"experiment.samples", "1"}, {"experiment.layers", "2"}, {"experiment.tokens_per_frame", "16"}}},
       {"search_cost", {{"experiment.visual_tokens", "[256,512]"}, {"experiment.repeats", "1"},
                        {"experiment.layers", "2"}}},
       // The proxy on a few generated questions (the default data of every accuracy config).

@@ -68,7 +68,7 @@ TEST_F(PlotScripts, LatencyMemoryOverFrames) {
   expect_figure(plot("latency_memory.py", "kv.h5"));
   const auto result = plot("latency_memory.py", "search.h5");
   EXPECT_NE(result.exit_code, 0);
-  EXPECT_NE(result.output.find("needs runs at two or more experiment.frames values"), std::string::npos)
+  EXPECT_NE(result.output.find("needs runs at two or more values of dataset.num_frames or experiment.frames"), std::string::npos)
       << result.output;
   const auto timing = plot("latency_memory.py", "kv.h5 --latency t_decode_ms");
   EXPECT_NE(timing.exit_code, 0);
