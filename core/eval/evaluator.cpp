@@ -19,13 +19,13 @@ struct Evaluator::Impl {
   std::map<std::string, double> prepare_peak;  // peak memory of preparing each cached sample
   std::deque<std::string> order;  // insertion order, for eviction
 
-  // Memory the cache holds for samples other than `sample`: resident, but no part of this
-  // sample's peak (a sweep must report the same peak whether or not its cache is warm).
-  double others_bytes(const PreparedSample* sample) const {
-    double own = 0;
+  // Memory on `device` the cache holds for samples other than `sample`: resident, but no part
+  // of this sample's peak (a sweep must report the same peak whether or not its cache is warm).
+  double others_bytes(const PreparedSample* sample, const at::Device& device) const {
+    double total = 0;
     for (const auto& [key, cached] : prepared)
-      if (cached.get() == sample) own = static_cast<double>(cached->bytes());
-    return cached_bytes - own;
+      if (cached.get() != sample) total += static_cast<double>(cached->bytes_on(device));
+    return total;
   }
 
   // The prepared sample (from the cache when `reused`) and the peak memory of preparing it.
@@ -51,7 +51,7 @@ struct Evaluator::Impl {
     const at::Tensor frames = torch::from_blob(const_cast<std::uint8_t*>(f.rgb.data()),
                                                {f.count, f.height, f.width, 3}, torch::kUInt8);
     auto result = std::make_shared<const PreparedSample>(prepare_sample(*lm, frames, prompt));
-    peak_bytes = peak_memory_bytes(device) - cached_bytes;
+    peak_bytes = peak_memory_bytes(device) - others_bytes(nullptr, device);
     const double bytes = static_cast<double>(result->bytes());
     while (!order.empty() && cached_bytes + bytes > cache_limit) {
       cached_bytes -= static_cast<double>(prepared.at(order.front())->bytes());
@@ -89,7 +89,7 @@ SampleEvaluation Evaluator::evaluate(const Dataset& dataset, std::size_t index, 
       run_method(*impl_->lm, *prepared, method, parse_protocol(settings.protocol), settings.max_new_tokens);
   // The sample's peak as protocol.md defines it (preparing it, then the method's phases),
   // the same whether this method prepared the sample or found it in the sweep's cache.
-  e.peak_memory_bytes = std::max(prepare_peak, peak_memory_bytes(device) - impl_->others_bytes(prepared.get()));
+  e.peak_memory_bytes = std::max(prepare_peak, peak_memory_bytes(device) - impl_->others_bytes(prepared.get(), device));
   e.frames = prepared->video.frames;
   e.visual_tokens = prepared->video.visual_tokens();
   e.prompt_tokens = prepared->prompt.tokens();

@@ -109,6 +109,22 @@ std::size_t PreparedSample::bytes() const {
   return total;
 }
 
+std::size_t PreparedSample::bytes_on(const at::Device& device) const {
+  std::size_t total = device.is_cpu() ? (context_full.k.size() + context_full.v.size()) * sizeof(float) : 0;
+  if (device.is_cpu())
+    for (const auto& q : description.probe_queries) total += q.size() * sizeof(float);
+  auto add = [&](const at::Tensor& t) {
+    if (t.defined() && t.device() == device) total += t.nbytes();
+  };
+  for (const auto* layers : {&context_kv, &query_kv})
+    for (const auto& l : *layers) {
+      add(l.keys);
+      add(l.values);
+    }
+  add(video.embeddings);
+  return total;
+}
+
 PreparedSample prepare_sample(const VideoLm& lm, const at::Tensor& frames, const PromptParts& parts) {
   torch::NoGradGuard no_grad;
   const auto& llm = lm.llm();

@@ -34,6 +34,7 @@ struct PreparedSample {
   double t_prefill_ctx_ms = 0;
   double t_prefill_query_fp_ms = 0;
   std::size_t bytes() const;     // host + device memory held (for the sweep's context cache)
+  std::size_t bytes_on(const at::Device& device) const;  // the part of bytes() that lives on `device`
 };
 
 // frames: uint8 [F, H, W, 3] on the CPU.
