@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
-"""Paper-style table from a results file: one row per run (FP16 first, then by method and
-effective bits), the effective-bits column, then the chosen metrics; the best value of each
-metric column in bold (Markdown **x**, LaTeX \\textbf{x}).
+"""Paper-style table from a results file: one row per run (FP16 first, then one block per
+method, its runs in natural name order: 16 frames before 128, budget 1.5 before 3.0), the
+effective-bits column, then the chosen metrics; the best value of each metric column in bold
+(Markdown **x**, LaTeX \\textbf{x}).
 
     make_table.py results/quickstart.h5 [--metrics attn_out_rel_err attn_kl] [--format latex]
 
-Metric direction: names ending in err/kl/_ms/bytes are lower-is-better, others higher.
+Metric direction: names ending in err/kl/_ms/bytes and t_* timings are lower-is-better,
+others higher.
 """
 import argparse
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -46,11 +49,18 @@ def choose_metrics(frame, requested):
     return present
 
 
+def natural_key(name):
+    """Run names with their numbers compared as numbers: num_frames=16 before num_frames=128,
+    windowquant-1.5 before windowquant-3.0."""
+    return tuple((0, float(part), "") if re.fullmatch(r"\d+(\.\d+)?", part) else (1, 0.0, part)
+                 for part in re.split(r"(\d+(?:\.\d+)?)", name) if part)
+
+
 def order_rows(frame):
+    """FP16 first, then one block per method, its runs in natural name order."""
     fp16_first = (frame["method"] != "fp16").astype(int)
-    bits = frame["bits_effective"] if "bits_effective" in frame.columns else 0
-    return frame.assign(_fp16=fp16_first, _bits=bits).sort_values(
-        ["_fp16", "method", "_bits"], ascending=[True, True, False])
+    return frame.assign(_fp16=fp16_first, _name=frame["run"].map(natural_key)).sort_values(
+        ["_fp16", "method", "_name"])
 
 
 def render(frame, metrics, fmt):

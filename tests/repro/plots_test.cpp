@@ -98,6 +98,18 @@ TEST_F(PlotScripts, TableBoldsTheBestOfEachColumn) {
   EXPECT_NE(table.output.find("**"), std::string::npos) << table.output;
 }
 
+// Rows: FP16 first, then each method's runs with the numbers in their names compared as
+// numbers (an efficiency table lists 16, 32, 64, 128 frames, not 128, 16, 32, 64).
+TEST_F(PlotScripts, TableOrdersRunsNaturally) {
+  const auto order = run_shell(
+      python_ + " -c \"import sys; sys.path.insert(0, '" + source_path("scripts/tables") +
+          "'); import make_table as t; print(sorted(['f=128', 'f=16', 'f=32', 'wq-3.0', 'wq-1.5'], "
+          "key=t.natural_key))\"",
+      dir_);
+  ASSERT_EQ(order.exit_code, 0) << order.output;
+  EXPECT_EQ(order.output, "['f=16', 'f=32', 'f=128', 'wq-1.5', 'wq-3.0']\n");
+}
+
 TEST_F(PlotScripts, WindowSizeNeedsSeveralWindowSizes) {
   // The tiny sweep has one windowquant window size only.
   const auto result = plot("window_size.py", "kv.h5");
