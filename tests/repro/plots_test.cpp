@@ -36,6 +36,13 @@ class PlotScripts : public ::testing::Test {
     ASSERT_TRUE(ok_) << "could not make the results files in " << dir_;
   }
 
+  // Prints a Python expression over make_table's functions (module `t`).
+  CommandResult make_table_eval(const std::string& expression) {
+    return run_shell(python_ + " -c \"import sys; sys.path.insert(0, '" + source_path("scripts/tables") +
+                         "'); import make_table as t; print(" + expression + ")\"",
+                     dir_);
+  }
+
   CommandResult plot(const std::string& script, const std::string& args) {
     return run_shell(python_ + " " + source_path("scripts/plots/" + script) + " " + args + " -o figures", dir_);
   }
@@ -86,11 +93,9 @@ TEST_F(PlotScripts, AblationOverANumericAndACategoricalKey) {
 // Bold marks the best of each column: the smallest time or error, the largest accuracy (a
 // task name with "t_" in it, attribute_at_event, once made a column lower-is-better).
 TEST_F(PlotScripts, TableBoldsTheBestOfEachColumn) {
-  const auto direction = run_shell(
-      python_ + " -c \"import sys; sys.path.insert(0, '" + source_path("scripts/tables") +
-          "'); import make_table as t; print([t.lower_is_better(m) for m in ('t_search_ms/1024', "
-          "'t_quant_ms_mean', 'attn_kl', 'kv_bytes', 'accuracy', 'accuracy/attribute_at_event')])\"",
-      dir_);
+  const auto direction = make_table_eval(
+      "[t.lower_is_better(m) for m in ('t_search_ms/1024', 't_quant_ms_mean', 'attn_kl', 'kv_bytes', "
+      "'accuracy', 'accuracy/attribute_at_event')]");
   ASSERT_EQ(direction.exit_code, 0) << direction.output;
   EXPECT_EQ(direction.output, "[True, True, True, True, False, False]\n");
   const auto table = run_shell(python_ + " " + source_path("scripts/tables/make_table.py") + " search.h5", dir_);
@@ -101,11 +106,7 @@ TEST_F(PlotScripts, TableBoldsTheBestOfEachColumn) {
 // Rows: FP16 first, then each method's runs with the numbers in their names compared as
 // numbers (an efficiency table lists 16, 32, 64, 128 frames, not 128, 16, 32, 64).
 TEST_F(PlotScripts, TableOrdersRunsNaturally) {
-  const auto order = run_shell(
-      python_ + " -c \"import sys; sys.path.insert(0, '" + source_path("scripts/tables") +
-          "'); import make_table as t; print(sorted(['f=128', 'f=16', 'f=32', 'wq-3.0', 'wq-1.5'], "
-          "key=t.natural_key))\"",
-      dir_);
+  const auto order = make_table_eval("sorted(['f=128', 'f=16', 'f=32', 'wq-3.0', 'wq-1.5'], key=t.natural_key)");
   ASSERT_EQ(order.exit_code, 0) << order.output;
   EXPECT_EQ(order.output, "['f=16', 'f=32', 'f=128', 'wq-1.5', 'wq-3.0']\n");
 }
