@@ -38,7 +38,8 @@ bool has_min(const pack_spec& p) { return rule_of(p) == dequant_rule::asym; }
 }  // namespace
 
 void device_cache::build_tensor(const tensor_spec& ts, const void* x, int seq, int seg_tokens,
-                                int64_t x_token_offset, tensor_view& tv, cudaStream_t stream) {
+                                int64_t x_token_offset, const tensor_view& first_seq_view, tensor_view& tv,
+                                cudaStream_t stream) {
   const int D = head_dim_, H = kv_heads_;
   const int64_t x_head_stride = static_cast<int64_t>(tokens_) * D;
   const size_t elem = 2;
@@ -63,26 +64,36 @@ void device_cache::build_tensor(const tensor_spec& ts, const void* x, int seq, i
     const pack_spec& p = ts.pack;
     const int64_t rows = p.per_channel ? D : seg_tokens;
     const int64_t rw = packed_row_words(p, seg_tokens, D), rg = packed_row_groups(p, seg_tokens, D);
-    device_buffer words(static_cast<size_t>(H) * rows * rw * 4);
-    device_buffer scales(static_cast<size_t>(H) * rows * rg * 2);
-    device_buffer mins(has_min(p) ? static_cast<size_t>(H) * rows * rg * 2 : 0);
-    tv.format = tensor_format::packed;
-    tv.rule = rule_of(p);
-    tv.axis = p.per_channel ? group_axis::tokens : group_axis::channels;
-    tv.storage_bits = static_cast<uint8_t>(p.ternary ? 2 : p.bits);
-    tv.base3 = p.base3;
-    tv.group_size = p.group_size;
-    tv.words = words.as<uint32_t>();
-    tv.scales = scales.as<uint16_t>();
-    tv.mins = has_min(p) ? mins.as<uint16_t>() : nullptr;
-    tv.head_stride_words = rows * rw;
-    tv.head_stride_groups = rows * rg;
-    jobs_.push_back({false, p, xb, seg_tokens, 0, x_head_stride, 0, &tv});
-    for (device_buffer* b : {&words, &scales, &mins}) {
-      attention_bytes_ += b->bytes();
-      pack_write_bytes_ += b->bytes();
-      if (b->bytes()) owned_.push_back({b->get(), b->bytes()});
-      buffers_.push_back(std::move(*b));
+    const size_t word_bytes = static_cast<size_t>(H) * rows * rw * 4, group_bytes = static_cast<size_t>(H) * rows * rg * 2;
+    if (seq > 0) {
+      // The first sequence's buffers hold every sequence (one launch for the batch, see below).
+      tv = first_seq_view;
+      tv.words += seq * (word_bytes / 4);
+      tv.scales += seq * (group_bytes / 2);
+      if (tv.mins) tv.mins += seq * (group_bytes / 2);
+    } else {
+      // [batch][H] heads: sequence b's head h lies at x + (b·H + h)·tokens·D, the same head
+      // stride, so one quantize_pack covers the batch.
+      device_buffer words(batch_ * word_bytes), scales(batch_ * group_bytes), mins(has_min(p) ? batch_ * group_bytes : 0);
+      tv.format = tensor_format::packed;
+      tv.rule = rule_of(p);
+      tv.axis = p.per_channel ? group_axis::tokens : group_axis::channels;
+      tv.storage_bits = static_cast<uint8_t>(p.ternary ? 2 : p.bits);
+      tv.base3 = p.base3;
+      tv.group_size = p.group_size;
+      tv.words = words.as<uint32_t>();
+      tv.scales = scales.as<uint16_t>();
+      tv.mins = has_min(p) ? mins.as<uint16_t>() : nullptr;
+      tv.head_stride_words = rows * rw;
+      tv.head_stride_groups = rows * rg;
+      jobs_.push_back({false, p, xb, batch_ * H, seg_tokens, 0, x_head_stride, 0, &tv});
+      for (device_buffer* b : {&words, &scales, &mins}) buffers_.push_back(std::move(*b));
+    }
+    for (const auto& [ptr, bytes] : {std::pair<const void*, size_t>{tv.words, word_bytes}, {tv.scales, group_bytes},
+                                     {tv.mins, tv.mins ? group_bytes : 0}}) {
+      attention_bytes_ += bytes;
+      pack_write_bytes_ += bytes;
+      if (bytes) owned_.push_back({ptr, bytes});  // this sequence's slice, for host_table
     }
     return;
   }
@@ -120,7 +131,7 @@ void device_cache::build_tensor(const tensor_spec& ts, const void* x, int seq, i
   tv.head_stride_groups = static_cast<int64_t>(seg_tokens) * groups;
   tv.head_stride_tokens = seg_tokens;
   pack_spec p;
-  jobs_.push_back({true, p, xb, seg_tokens, ts.group_size, x_head_stride, total, &tv});
+  jobs_.push_back({true, p, xb, H, seg_tokens, ts.group_size, x_head_stride, total, &tv});
   for (device_buffer* b : {&bits, &offsets, &words, &scales, &mins}) {
     attention_bytes_ += b->bytes();
     if (b != &bits && b != &offsets) pack_write_bytes_ += b->bytes();
@@ -145,8 +156,9 @@ device_cache::device_cache(const void* k, const void* v, bool bf16, int batch, i
     for (int s = 0; s < num_segments_; ++s) {
       segment_view& sv = table_[static_cast<size_t>(b) * num_segments_ + s];
       sv.tokens = specs[s].tokens;
-      build_tensor(specs[s].key, k, b, sv.tokens, at, sv.key, stream);
-      build_tensor(specs[s].value, v, b, sv.tokens, at, sv.value, stream);
+      const segment_view& first = table_[s];  // sequence 0's view of the segment
+      build_tensor(specs[s].key, k, b, sv.tokens, at, first.key, sv.key, stream);
+      build_tensor(specs[s].value, v, b, sv.tokens, at, first.value, sv.value, stream);
       check_segment_supported(sv, head_dim);
       at += sv.tokens;
     }
@@ -163,11 +175,11 @@ void device_cache::requantize(cudaStream_t stream) {
   for (const pack_job& j : jobs_) {
     tensor_view& tv = *j.view;
     if (j.interleaved) {
-      quantize_pack_interleaved(j.x, dt, kv_heads_, j.tokens, head_dim_, j.x_head_stride, tv.bits, tv.word_offset,
+      quantize_pack_interleaved(j.x, dt, j.heads, j.tokens, head_dim_, j.x_head_stride, tv.bits, tv.word_offset,
                                 j.words_per_head, j.group_size, const_cast<uint32_t*>(tv.words),
                                 const_cast<uint16_t*>(tv.scales), const_cast<uint16_t*>(tv.mins), stream);
     } else {
-      quantize_pack(j.spec, j.x, dt, kv_heads_, j.tokens, head_dim_, j.x_head_stride, const_cast<uint32_t*>(tv.words),
+      quantize_pack(j.spec, j.x, dt, j.heads, j.tokens, head_dim_, j.x_head_stride, const_cast<uint32_t*>(tv.words),
                     const_cast<uint16_t*>(tv.scales), const_cast<uint16_t*>(tv.mins), stream);
     }
   }

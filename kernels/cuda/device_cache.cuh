@@ -75,12 +75,12 @@ class device_cache {
     bool interleaved;
     pack_spec spec;
     const void* x;
-    int tokens, group_size;
+    int heads, tokens, group_size;
     int64_t x_head_stride, words_per_head;
     tensor_view* view;
   };
   void build_tensor(const tensor_spec& ts, const void* x, int seq, int seg_tokens, int64_t x_token_offset,
-                    tensor_view& tv, cudaStream_t stream);
+                    const tensor_view& first_seq_view, tensor_view& tv, cudaStream_t stream);
 
   bool bf16_;
   int batch_, kv_heads_, tokens_, head_dim_, num_segments_ = 0, max_tiles_ = 0;

@@ -6,13 +6,12 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
-#include <algorithm>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
-#include <type_traits>
 
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/quantize_pack_fast.cuh"
 
 namespace wq::kernels {
 namespace {
@@ -291,204 +290,6 @@ __global__ void quantize_pack_rows_kernel(pack_spec sp, const void* x, input_dty
   if (mins) mins[sidx] = m16;
 }
 
-// ---- Fast paths: asymmetric min/max (fp32 rule), 1/2/4/8 bits, fp16/bf16 input, groups that
-// own whole words. Same arithmetic as quantize_group_dev, so the output is bit-identical.
-
-// Codes: round((x − m) / s) must equal rintf(__fdiv_rn(x − m, s)) bit for bit. A reciprocal
-// product is within 2 ulp of the quotient, so it rounds the same way unless it lies within a
-// hair of x.5; then that element takes the exact division. (Deciding per group made half the
-// warps run the division for every element: one of the 256-512 elements of a warp was near
-// x.5, and the divisions were most of the kernels' instructions.) Rounding and the integer
-// come from adding 1.5·2^23 (round to nearest even, as rintf; the code is the low mantissa
-// bits), clamping to [0, top] first (integer bounds: same result as clamping after).
-__device__ __forceinline__ uint32_t code_of(float d, float s, float r, float top) {
-  constexpr float kMagic = 12582912.f;  // 1.5·2^23
-  float q = d * r;
-  if (fabsf(q - ((q + kMagic) - kMagic)) > 0.499f) q = __fdiv_rn(d, s);
-  return (__float_as_uint(fminf(fmaxf(q, 0.f), top) + kMagic) & 0xFFu);
-}
-
-__device__ __forceinline__ void unpack8(const uint4& raw, bool bf16, float (&v)[8]) {
-  const uint32_t w[4] = {raw.x, raw.y, raw.z, raw.w};
-#pragma unroll
-  for (int i = 0; i < 4; ++i) {
-    if (bf16) {
-      v[2 * i] = __uint_as_float(w[i] << 16);
-      v[2 * i + 1] = __uint_as_float(w[i] & 0xFFFF0000u);
-    } else {
-      const float2 f = __half22float2(*reinterpret_cast<const __half2*>(&w[i]));
-      v[2 * i] = f.x;
-      v[2 * i + 1] = f.y;
-    }
-  }
-}
-
-// Per-token groups: one thread per 8 consecutive channels (one 16-byte load), G / 8 lanes per
-// group reduce min/max by shuffles, each thread packs its 8 codes (8·b bits) in one store.
-template <int B>
-__global__ void __launch_bounds__(256) pack_rows_fast_kernel(const uint16_t* x, bool bf16, int heads, int tokens,
-                                                             int channels, int64_t x_head_stride, int group,
-                                                             uint32_t* words, uint16_t* scales, uint16_t* mins) {
-  const int oct_per_row = channels >> 3;
-  const int64_t total = static_cast<int64_t>(heads) * tokens * oct_per_row;
-  const int lanes_per_group = group >> 3;
-  const float top = static_cast<float>((1u << B) - 1u);
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  // Octet o: its row (head·tokens + token) and octet within the row, and its 16 bytes. 32-bit
-  // index math (the launcher checks total < 2^31): 64-bit divisions are subroutine calls.
-  auto fetch = [&](int64_t o, uint32_t& row32, int& oc, uint4& raw) {
-    raw = make_uint4(0u, 0u, 0u, 0u);
-    const uint32_t o32 = o < total ? static_cast<uint32_t>(o) : 0u;
-    row32 = o32 / static_cast<uint32_t>(oct_per_row);
-    oc = static_cast<int>(o32 - row32 * static_cast<uint32_t>(oct_per_row));
-    const uint32_t h32 = row32 / static_cast<uint32_t>(tokens);
-    const int64_t h = h32, t = row32 - h32 * static_cast<uint32_t>(tokens);
-    if (o < total) raw = __ldg(reinterpret_cast<const uint4*>(x + h * x_head_stride + t * channels + oc * 8));
-  };
-  // One octet ahead: the next 16-byte load is in flight while this one is quantized (a single
-  // load per thread in flight left the kernel latency-bound).
-  int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
-  uint32_t nrow32;
-  int noc;
-  uint4 nraw;
-  fetch(o, nrow32, noc, nraw);
-  for (; o - threadIdx.x % 32 < total; o += stride) {
-    const bool ok = o < total;
-    const int64_t row = nrow32;
-    const int oc = noc;
-    const uint4 raw = nraw;
-    fetch(o + stride, nrow32, noc, nraw);
-    float v[8];
-    unpack8(raw, bf16, v);
-    float lo = v[0], hi = v[0];
-#pragma unroll
-    for (int i = 1; i < 8; ++i) {
-      lo = fminf(lo, v[i]);
-      hi = fmaxf(hi, v[i]);
-    }
-    for (int off = 1; off < lanes_per_group; off <<= 1) {
-      lo = fminf(lo, __shfl_xor_sync(0xffffffffu, lo, off));
-      hi = fmaxf(hi, __shfl_xor_sync(0xffffffffu, hi, off));
-    }
-    if (!ok) continue;
-    const uint16_t s16 = hbits(__fdiv_rn(__fsub_rn(hi, lo), top)), m16 = hbits(lo);
-    const float s = __half2float(__ushort_as_half(s16)), m = __half2float(__ushort_as_half(m16));
-    const float r = s == 0.f ? 0.f : __frcp_rn(s);
-    using bits_t = std::conditional_t<(8 * B > 32), uint64_t, uint32_t>;  // 64-bit shifts only for 8 bits
-    bits_t packed = 0;
-    if (s != 0.f) {
-#pragma unroll
-      for (int i = 0; i < 8; ++i) packed |= static_cast<bits_t>(code_of(__fsub_rn(v[i], m), s, r, top)) << (B * i);
-    }
-    // the thread's 8·B bits start at bit oc·8·B of the token's row of channels·B/32 words
-    char* dst = reinterpret_cast<char*>(words + row * (channels * B / 32)) + oc * B;
-    if constexpr (B == 1) *reinterpret_cast<uint8_t*>(dst) = static_cast<uint8_t>(packed);
-    else if constexpr (B == 2) *reinterpret_cast<uint16_t*>(dst) = static_cast<uint16_t>(packed);
-    else if constexpr (B == 4) *reinterpret_cast<uint32_t*>(dst) = static_cast<uint32_t>(packed);
-    else *reinterpret_cast<uint2*>(dst) = make_uint2(static_cast<uint32_t>(packed), static_cast<uint32_t>(static_cast<uint64_t>(packed) >> 32));
-    if ((oc & (lanes_per_group - 1)) == 0) {
-      const int64_t gidx = row * (channels / group) + oc / lanes_per_group;
-      scales[gidx] = s16;
-      mins[gidx] = m16;
-    }
-  }
-}
-
-// Per-channel groups: a block covers 32·CPL channels × one group of G tokens; warp w takes the
-// w-th run of c = 32 / B tokens (one output word per channel), lane l channels CPL·l … (CPL = 2:
-// one 4-byte load of a channel pair, 128 contiguous bytes per warp load). Min/max meet in
-// shared memory; codes come from registers (one read of x).
-template <int B, int CPL>
-__global__ void __launch_bounds__(1024) pack_channels_fast_kernel(const uint16_t* x, bool bf16, int tokens,
-                                                                  int channels, int64_t x_head_stride, int group,
-                                                                  int64_t row_words, int64_t row_groups,
-                                                                  uint32_t* words, uint16_t* scales, uint16_t* mins) {
-  constexpr int c = 32 / B;
-  constexpr int kCh = 32 * CPL;  // channels per block
-  __shared__ float red_lo[32][kCh + 1], red_hi[32][kCh + 1];
-  const int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = blockDim.x >> 5;
-  const int ch0 = blockIdx.x * kCh + lane * CPL;
-  const int gi = blockIdx.y, h = blockIdx.z;
-  const int first = gi * group;
-  const int n = min(group, tokens - first);
-  const int t_lo = w * c;  // within the group
-  const bool ch_ok = ch0 < channels;  // CPL = 2: channels is even
-  const uint16_t* src = x + h * x_head_stride + static_cast<int64_t>(first) * channels + ch0;
-  float v[c][CPL];
-  float lo[CPL], hi[CPL];
-#pragma unroll
-  for (int e = 0; e < CPL; ++e) {
-    lo[e] = INFINITY;
-    hi[e] = -INFINITY;
-  }
-#pragma unroll
-  for (int i = 0; i < c; ++i) {
-    const int tt = t_lo + i;
-    uint32_t bits[CPL];
-#pragma unroll
-    for (int e = 0; e < CPL; ++e) bits[e] = 0u;
-    const bool ok = ch_ok && tt < n;
-    if (ok) {
-      if constexpr (CPL == 2) {
-        const uint32_t pr = __ldg(reinterpret_cast<const unsigned int*>(src + static_cast<int64_t>(tt) * channels));
-        bits[0] = pr & 0xFFFFu;
-        bits[1] = pr >> 16;
-      } else {
-        bits[0] = __ldg(src + static_cast<int64_t>(tt) * channels);
-      }
-    }
-#pragma unroll
-    for (int e = 0; e < CPL; ++e) {
-      v[i][e] = bf16 ? __uint_as_float(bits[e] << 16) : __half2float(__ushort_as_half(static_cast<uint16_t>(bits[e])));
-      if (ok) {
-        lo[e] = fminf(lo[e], v[i][e]);
-        hi[e] = fmaxf(hi[e], v[i][e]);
-      }
-    }
-  }
-#pragma unroll
-  for (int e = 0; e < CPL; ++e) {
-    red_lo[w][lane * CPL + e] = lo[e];
-    red_hi[w][lane * CPL + e] = hi[e];
-  }
-  __syncthreads();
-#pragma unroll
-  for (int e = 0; e < CPL; ++e) {
-    lo[e] = red_lo[0][lane * CPL + e];
-    hi[e] = red_hi[0][lane * CPL + e];
-    for (int k = 1; k < nw; ++k) {
-      lo[e] = fminf(lo[e], red_lo[k][lane * CPL + e]);
-      hi[e] = fmaxf(hi[e], red_hi[k][lane * CPL + e]);
-    }
-  }
-  if (!ch_ok || t_lo >= n) return;
-  const float top = static_cast<float>((1u << B) - 1u);
-#pragma unroll
-  for (int e = 0; e < CPL; ++e) {
-    const uint16_t s16 = hbits(__fdiv_rn(__fsub_rn(hi[e], lo[e]), top)), m16 = hbits(lo[e]);
-    const float s = __half2float(__ushort_as_half(s16)), m = __half2float(__ushort_as_half(m16));
-    const float r = s == 0.f ? 0.f : __frcp_rn(s);
-    uint32_t word = 0;
-    if (s != 0.f) {
-#pragma unroll
-      for (int i = 0; i < c; ++i) {
-        if (t_lo + i < n) word |= code_of(__fsub_rn(v[i][e], m), s, r, top) << (B * i);
-      }
-    }
-    const int64_t crow = static_cast<int64_t>(h) * channels + ch0 + e;
-    words[crow * row_words + (first + t_lo) / c] = word;
-    if (w == 0) {
-      scales[crow * row_groups + gi] = s16;
-      mins[crow * row_groups + gi] = m16;
-    }
-  }
-}
-
-bool fast_pack_ok(const pack_spec& sp, input_dtype dt) {
-  return !sp.ternary && !sp.symmetric && !sp.sign_meanabs && !sp.kivi_fp16 && !sp.base3 && dt != input_dtype::f32 &&
-         (sp.bits == 1 || sp.bits == 2 || sp.bits == 4 || sp.bits == 8) && sp.group_size % (32 / sp.bits) == 0;
-}
-
 int blocks_for(int64_t threads) {
   const int64_t b = (threads + 255) / 256;
   return static_cast<int>(b < 1 ? 1 : (b > 65535 * 4 ? 65535 * 4 : b));
@@ -523,41 +324,8 @@ void quantize_pack(const pack_spec& sp, const void* x, input_dtype dtype, int he
   const bool shared_edges = sp.group_size % c != 0;
   if (shared_edges)
     WQ_CUDA_CHECK(cudaMemsetAsync(words, 0, static_cast<size_t>(heads) * rows * rw * 4, stream));
-  if (fast_pack_ok(sp, dtype)) {
-    const bool bf = dtype == input_dtype::bf16;
-    const uint16_t* xs = static_cast<const uint16_t*>(x);
-    const int G = sp.group_size;
-    if (sp.per_channel && G / (32 / sp.bits) <= 32) {
-      // Channel pairs (4-byte loads) when every pair is 4-byte aligned; not for 1 bit (64 values
-      // per thread would spill under the 1024-thread register cap).
-      const bool pairs = reinterpret_cast<uintptr_t>(x) % 4 == 0 && channels % 2 == 0 && x_head_stride % 2 == 0 &&
-                         sp.bits >= 2;
-      const int per_block = pairs ? 64 : 32;
-      const dim3 grid(static_cast<unsigned>((channels + per_block - 1) / per_block), static_cast<unsigned>(rg),
-                      static_cast<unsigned>(heads));
-      const int threads = 32 * ((G + 32 / sp.bits - 1) / (32 / sp.bits));
-#define WQ_PACK_CH(B)                                                                                                   \
-  if (pairs) pack_channels_fast_kernel<B, 2><<<grid, threads, 0, stream>>>(xs, bf, tokens, channels, x_head_stride, G, \
-                                                                           rw, rg, words, scales, mins);               \
-  else pack_channels_fast_kernel<B, 1><<<grid, threads, 0, stream>>>(xs, bf, tokens, channels, x_head_stride, G, rw,   \
-                                                                     rg, words, scales, mins)
-      switch (sp.bits) { case 1: WQ_PACK_CH(1); break; case 2: WQ_PACK_CH(2); break; case 4: WQ_PACK_CH(4); break; default: WQ_PACK_CH(8); break; }
-#undef WQ_PACK_CH
-      WQ_CUDA_CHECK_LAUNCH();
-      return;
-    }
-    const bool aligned = reinterpret_cast<uintptr_t>(x) % 16 == 0 && x_head_stride % 8 == 0 && channels % 8 == 0;
-    const int64_t octets = static_cast<int64_t>(heads) * tokens * (channels / 8);
-    if (!sp.per_channel && aligned && G % 8 == 0 && G <= 256 && ((G / 8) & (G / 8 - 1)) == 0 &&
-        octets < (int64_t{1} << 31)) {
-      const int blocks = static_cast<int>(std::min<int64_t>((octets + 255) / 256, 132 * 16));
-#define WQ_PACK_ROW(B) pack_rows_fast_kernel<B><<<blocks, 256, 0, stream>>>(xs, bf, heads, tokens, channels, x_head_stride, G, words, scales, mins)
-      switch (sp.bits) { case 1: WQ_PACK_ROW(1); break; case 2: WQ_PACK_ROW(2); break; case 4: WQ_PACK_ROW(4); break; default: WQ_PACK_ROW(8); break; }
-#undef WQ_PACK_ROW
-      WQ_CUDA_CHECK_LAUNCH();
-      return;
-    }
-  }
+  if (fast_pack::launch(sp, x, dtype, heads, tokens, channels, x_head_stride, rw, rg, words, scales, mins, stream))
+    return;
   const size_t staged_bytes = static_cast<size_t>(kRowsPerBlock) * (sp.group_size + 1) * 2;
   if (!sp.per_channel && dtype != input_dtype::f32 && staged_bytes <= 96 * 1024) {
     static bool configured = false;  // raise the dynamic shared-memory limit once per process

@@ -52,7 +52,7 @@ void test_pack_identity(ledger& lg) {
   std::vector<pack_spec> specs;
   for (int bits : {1, 2, 3, 4, 8})
     for (bool pc : {true, false})
-      for (int g : {32, 16}) {
+      for (int g : {128, 32, 16}) {
         pack_spec p;
         p.bits = bits;
         p.per_channel = pc;
@@ -82,38 +82,54 @@ void test_pack_identity(ledger& lg) {
     p.per_channel = true;
     specs.push_back(p);
   }
-  const int shapes[][2] = {{1, 64}, {19, 128}, {989, 128}, {64, 64}};
+  // Heads with a gap between them, bf16 input and a 4-byte (not 16-byte) aligned start take
+  // the fast kernels' other load widths and index paths.
+  struct shape {
+    int T, D, H;
+    bool bf16;
+    int offset, gap;  // elements before head 0, and between heads
+  };
+  const shape shapes[] = {{1, 64, 1, false, 0, 0},   {19, 128, 1, false, 0, 0}, {989, 128, 1, false, 0, 0},
+                          {64, 64, 1, false, 0, 0},  {300, 128, 3, true, 0, 1024}, {77, 128, 2, false, 2, 2}};
   for (const pack_spec& p : specs) {
     int mismatches = 0, checked = 0;
     std::string where;
-    for (const auto& sh : shapes) {
-      const int T = sh[0], D = sh[1];
+    for (const shape& sh : shapes) {
+      const int T = sh.T, D = sh.D, H = sh.H;
       if (!p.per_channel && D % p.group_size) continue;
-      const auto bits = random_bits(rng, static_cast<size_t>(T) * D, D, 0.7f, false, true);
-      const auto x = to_float(bits, false);
-      q::QuantizeOptions opt;
-      opt.allow_partial_token_group = true;
-      const q::QTensor ref = q::quantize(x.data(), T, D, to_core_spec(p), opt);
+      const int64_t head_stride = static_cast<int64_t>(T) * D + sh.gap;
+      const auto bits = random_bits(rng, sh.offset + H * head_stride, D, 0.7f, sh.bf16, true);
+      const auto x = to_float(bits, sh.bf16);
       device_buffer dx = upload(bits.data(), bits.size() * 2);
       const int64_t rows = p.per_channel ? D : T;
       const int64_t rw = packed_row_words(p, T, D), rg = packed_row_groups(p, T, D);
-      device_buffer dw(rows * rw * 4), ds(rows * rg * 2), dm(rows * rg * 2);
+      device_buffer dw(H * rows * rw * 4), ds(H * rows * rg * 2), dm(H * rows * rg * 2);
       WQ_CUDA_CHECK(cudaMemset(dw.get(), 0xAB, dw.bytes()));  // poison: every word must be written
-      quantize_pack(p, dx.get(), input_dtype::f16, 1, T, D, static_cast<int64_t>(T) * D, dw.as<uint32_t>(),
-                    ds.as<uint16_t>(), dm.as<uint16_t>(), nullptr);
+      quantize_pack(p, dx.as<uint16_t>() + sh.offset, sh.bf16 ? input_dtype::bf16 : input_dtype::f16, H, T, D,
+                    head_stride, dw.as<uint32_t>(), ds.as<uint16_t>(), dm.as<uint16_t>(), nullptr);
       WQ_CUDA_CHECK(cudaDeviceSynchronize());
-      const auto w = download<uint32_t>(dw, rows * rw);
-      const auto s = download<uint16_t>(ds, rows * rg);
-      const auto m = download<uint16_t>(dm, rows * rg);
-      ++checked;
-      if (w != ref.words || s != ref.scales || (!ref.mins.empty() && m != ref.mins)) {
-        ++mismatches;
-        where += " T=" + std::to_string(T) + ",D=" + std::to_string(D);
+      const auto w = download<uint32_t>(dw, H * rows * rw);
+      const auto s = download<uint16_t>(ds, H * rows * rg);
+      const auto m = download<uint16_t>(dm, H * rows * rg);
+      for (int h = 0; h < H; ++h) {
+        q::QuantizeOptions opt;
+        opt.allow_partial_token_group = true;
+        const q::QTensor ref = q::quantize(x.data() + sh.offset + h * head_stride, T, D, to_core_spec(p), opt);
+        const auto slice = [h](const auto& v, int64_t n) {
+          return std::decay_t<decltype(v)>(v.begin() + h * n, v.begin() + (h + 1) * n);
+        };
+        ++checked;
+        if (slice(w, rows * rw) != ref.words || slice(s, rows * rg) != ref.scales ||
+            (!ref.mins.empty() && slice(m, rows * rg) != ref.mins)) {
+          ++mismatches;
+          where += " T=" + std::to_string(T) + ",D=" + std::to_string(D) + ",head " + std::to_string(h) +
+                   (sh.bf16 ? ",bf16" : "") + (sh.offset ? ",offset" : "");
+        }
       }
     }
     const std::string name = "pack identity " + describe(p);
     if (mismatches) lg.fail(name, "mismatch at" + where);
-    else lg.pass(name, std::to_string(checked) + " shapes bit-identical to core/quant");
+    else lg.pass(name, std::to_string(checked) + " heads bit-identical to core/quant");
   }
 }
 
