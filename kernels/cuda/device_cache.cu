@@ -89,12 +89,7 @@ void device_cache::build_tensor(const tensor_spec& ts, const void* x, int seq, i
       jobs_.push_back({false, p, xb, batch_ * H, seg_tokens, 0, x_head_stride, 0, &tv});
       for (device_buffer* b : {&words, &scales, &mins}) buffers_.push_back(std::move(*b));
     }
-    for (const auto& [ptr, bytes] : {std::pair<const void*, size_t>{tv.words, word_bytes}, {tv.scales, group_bytes},
-                                     {tv.mins, tv.mins ? group_bytes : 0}}) {
-      attention_bytes_ += bytes;
-      pack_write_bytes_ += bytes;
-      if (bytes) owned_.push_back({ptr, bytes});  // this sequence's slice, for host_table
-    }
+    record_slices({{tv.words, word_bytes, true}, {tv.scales, group_bytes, true}, {tv.mins, tv.mins ? group_bytes : 0, true}});
     return;
   }
   // Interleaved: host computes the exclusive prefix sum of words per token.
@@ -110,33 +105,45 @@ void device_cache::build_tensor(const tensor_spec& ts, const void* x, int seq, i
     total += (D + 32 / b - 1) / (32 / b);
   }
   const int groups = D / ts.group_size;
-  device_buffer bits(static_cast<size_t>(H) * seg_tokens), offsets(static_cast<size_t>(H) * seg_tokens * 4);
-  device_buffer words(static_cast<size_t>(H) * total * 4);
-  device_buffer scales(static_cast<size_t>(H) * seg_tokens * groups * 2), mins(scales.bytes());
-  for (int h = 0; h < H; ++h) {  // per-head copies keep the view's head strides uniform
-    WQ_CUDA_CHECK(cudaMemcpyAsync(bits.as<uint8_t>() + h * seg_tokens, ts.bits.data(), seg_tokens,
-                                  cudaMemcpyHostToDevice, stream));
-    WQ_CUDA_CHECK(cudaMemcpyAsync(offsets.as<uint32_t>() + h * seg_tokens, offs.data(), seg_tokens * 4,
-                                  cudaMemcpyHostToDevice, stream));
+  const size_t word_bytes = static_cast<size_t>(H) * total * 4, group_bytes = static_cast<size_t>(H) * seg_tokens * groups * 2;
+  if (seq > 0) {  // as for packed tensors: a slice of the first sequence's buffers (same widths)
+    tv = first_seq_view;
+    tv.words += seq * (word_bytes / 4);
+    tv.scales += seq * (group_bytes / 2);
+    tv.mins += seq * (group_bytes / 2);
+  } else {
+    device_buffer bits(static_cast<size_t>(H) * seg_tokens), offsets(static_cast<size_t>(H) * seg_tokens * 4);
+    device_buffer words(batch_ * word_bytes), scales(batch_ * group_bytes), mins(batch_ * group_bytes);
+    for (int h = 0; h < H; ++h) {  // per-head copies keep the view's head strides uniform
+      WQ_CUDA_CHECK(cudaMemcpyAsync(bits.as<uint8_t>() + h * seg_tokens, ts.bits.data(), seg_tokens,
+                                    cudaMemcpyHostToDevice, stream));
+      WQ_CUDA_CHECK(cudaMemcpyAsync(offsets.as<uint32_t>() + h * seg_tokens, offs.data(), seg_tokens * 4,
+                                    cudaMemcpyHostToDevice, stream));
+    }
+    WQ_CUDA_CHECK(cudaStreamSynchronize(stream));  // host vectors go out of scope
+    tv.format = tensor_format::interleaved;
+    tv.group_size = ts.group_size;
+    tv.words = words.as<uint32_t>();
+    tv.scales = scales.as<uint16_t>();
+    tv.mins = mins.as<uint16_t>();
+    tv.bits = bits.as<uint8_t>();
+    tv.word_offset = offsets.as<uint32_t>();
+    tv.head_stride_words = total;
+    tv.head_stride_groups = static_cast<int64_t>(seg_tokens) * groups;
+    tv.head_stride_tokens = seg_tokens;
+    jobs_.push_back({true, pack_spec{}, xb, batch_ * H, seg_tokens, ts.group_size, x_head_stride, total, &tv});
+    for (device_buffer* buf : {&bits, &offsets, &words, &scales, &mins}) buffers_.push_back(std::move(*buf));
   }
-  WQ_CUDA_CHECK(cudaStreamSynchronize(stream));  // host vectors go out of scope
-  tv.format = tensor_format::interleaved;
-  tv.group_size = ts.group_size;
-  tv.words = words.as<uint32_t>();
-  tv.scales = scales.as<uint16_t>();
-  tv.mins = mins.as<uint16_t>();
-  tv.bits = bits.as<uint8_t>();
-  tv.word_offset = offsets.as<uint32_t>();
-  tv.head_stride_words = total;
-  tv.head_stride_groups = static_cast<int64_t>(seg_tokens) * groups;
-  tv.head_stride_tokens = seg_tokens;
-  pack_spec p;
-  jobs_.push_back({true, p, xb, H, seg_tokens, ts.group_size, x_head_stride, total, &tv});
-  for (device_buffer* b : {&bits, &offsets, &words, &scales, &mins}) {
-    attention_bytes_ += b->bytes();
-    if (b != &bits && b != &offsets) pack_write_bytes_ += b->bytes();
-    owned_.push_back({b->get(), b->bytes()});
-    buffers_.push_back(std::move(*b));
+  record_slices({{tv.words, word_bytes, true}, {tv.scales, group_bytes, true}, {tv.mins, group_bytes, true},
+                 {tv.bits, static_cast<size_t>(H) * seg_tokens, false},
+                 {tv.word_offset, static_cast<size_t>(H) * seg_tokens * 4, false}});
+}
+
+void device_cache::record_slices(std::initializer_list<slice> slices) {
+  for (const slice& s : slices) {
+    attention_bytes_ += s.bytes;
+    if (s.packed_output) pack_write_bytes_ += s.bytes;
+    if (s.bytes) owned_.push_back({s.ptr, s.bytes});  // this sequence's part, for host_table
   }
 }
 

@@ -6,6 +6,7 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <vector>
 
@@ -79,6 +80,14 @@ class device_cache {
     int64_t x_head_stride, words_per_head;
     tensor_view* view;
   };
+  // Counts one sequence's part of a view's buffers (attention and pack bytes) and registers it
+  // for host_table.
+  struct slice {
+    const void* ptr;
+    size_t bytes;
+    bool packed_output;  // written by quantize+pack (not side data uploaded once)
+  };
+  void record_slices(std::initializer_list<slice> slices);
   void build_tensor(const tensor_spec& ts, const void* x, int seq, int seg_tokens, int64_t x_token_offset,
                     const tensor_view& first_seq_view, tensor_view& tv, cudaStream_t stream);
 

@@ -269,6 +269,84 @@ __global__ void __launch_bounds__(256, 4) pack_channels_kernel(const uint16_t* x
   }
 }
 
+// Token-interleaved layout (core/cache InterleavedTensor): token t has its own width
+// bits[t] and its codes start at word word_offset[t]. A thread quantizes 8 consecutive
+// channels of one token (one 16-byte load), the G/8 lanes of a group meet by shuffles, as in
+// pack_rows_kernel; the width is read per token. 1/2/4/8 bits: the thread's 8·b bits are its
+// own; 3 bits (ten codes per word, words shared between threads) are OR-ed into the zeroed
+// words; 16 bits: the values as fp16 pairs. (One thread per group, the general kernel, read
+// its group with 2-byte loads: 8-9 % of copy bandwidth.)
+template <bool BF>
+__global__ void __launch_bounds__(256) pack_interleaved_kernel(const uint16_t* x, int tokens, int channels,
+                                                               int64_t x_head_stride, const uint8_t* bits,
+                                                               const uint32_t* word_offset, int64_t words_per_head,
+                                                               int group, uint32_t* words, uint16_t* scales,
+                                                               uint16_t* mins) {
+  const int octets = channels / 8;
+  const int64_t units = static_cast<int64_t>(tokens) * octets;
+  const int64_t u = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const int64_t head = blockIdx.y;
+  const int64_t uu = u < units ? u : units - 1;  // past the end: redo the last unit, no stores
+  // 32-bit division (the launcher checks units < 2^31): a 64-bit one is a subroutine call
+  const uint32_t uu32 = static_cast<uint32_t>(uu);
+  const int t = static_cast<int>(uu32 / static_cast<uint32_t>(octets)), o = static_cast<int>(uu32 - t * octets);
+  uint32_t raw[4];
+  load_words<16>(x + head * x_head_stride + uu * 8, raw);
+  uint32_t lo2 = raw[0], hi2 = raw[0];
+#pragma unroll
+  for (int i = 1; i < 4; ++i) lo2 = min2<BF>(lo2, raw[i]), hi2 = max2<BF>(hi2, raw[i]);
+  float lo = fminf(half_of<BF>(lo2, 0), half_of<BF>(lo2, 1));
+  float hi = fmaxf(half_of<BF>(hi2, 0), half_of<BF>(hi2, 1));
+  const int lanes = group / 8;  // power of two <= 32; a group never spans two tokens
+  for (int off = 1; off < lanes; off <<= 1) {
+    lo = fminf(lo, __shfl_xor_sync(0xffffffffu, lo, off));
+    hi = fmaxf(hi, __shfl_xor_sync(0xffffffffu, hi, off));
+  }
+  if (u >= units) return;
+  const int b = bits[t];
+  uint32_t* row = words + head * words_per_head + word_offset[t];
+  auto value = [&](int i) { return half_of<BF>(raw[i / 2], i & 1); };
+  const int64_t sidx = (head * tokens + t) * (channels / group) + o / lanes;
+  const bool group_lead = (o & (lanes - 1)) == 0;
+  if (b == 16) {  // channel 2j in the low half of word j
+#pragma unroll
+    for (int i = 0; i < 4; ++i)
+      row[4 * o + i] = BF ? static_cast<uint32_t>(half_bits(value(2 * i))) | (static_cast<uint32_t>(half_bits(value(2 * i + 1))) << 16)
+                          : raw[i];
+    if (group_lead) scales[sidx] = mins[sidx] = 0;
+    return;
+  }
+  const group_scale gs = group_scale::of(lo, hi, static_cast<float>((1u << b) - 1u));
+  char* dst = reinterpret_cast<char*>(row) + o * b;  // 8·b bits start at bit 8·o·b
+  switch (b) {
+    case 1: *reinterpret_cast<uint8_t*>(dst) = static_cast<uint8_t>(pack_word<1, 8>(gs, value)); break;
+    case 2: *reinterpret_cast<uint16_t*>(dst) = static_cast<uint16_t>(pack_word<2, 8>(gs, value)); break;
+    case 4: *reinterpret_cast<uint32_t*>(dst) = pack_word<4, 8>(gs, value); break;
+    case 8: {  // 8-byte run at a 4-byte aligned offset
+      reinterpret_cast<uint32_t*>(dst)[0] = pack_word<8, 4>(gs, value);
+      reinterpret_cast<uint32_t*>(dst)[1] = pack_word<8, 4>(gs, [&](int i) { return value(4 + i); });
+      break;
+    }
+    default: {  // 3 (bits[] holds 1, 2, 3, 4, 8, 16): ten codes per word, the exact division
+      const int ch0 = 8 * o, w0 = ch0 / 10;
+      uint32_t acc[2] = {0u, 0u};
+#pragma unroll
+      for (int i = 0; i < 8; ++i) {
+        const float q = gs.s == 0.f ? 0.f : rintf(__fdiv_rn(__fsub_rn(value(i), gs.m), gs.s));
+        const int ch = ch0 + i;
+        acc[ch / 10 - w0] |= static_cast<uint32_t>(fminf(fmaxf(q, 0.f), 7.f)) << (3 * (ch % 10));
+      }
+      atomicOr(row + w0, acc[0]);
+      if (acc[1]) atomicOr(row + w0 + 1, acc[1]);
+      break;
+    }
+  }
+  if (group_lead) {
+    scales[sidx] = gs.s16;
+    mins[sidx] = gs.m16;
+  }
+}
+
 }  // namespace
 
 bool launch(const pack_spec& sp, const void* x, input_dtype dt, int heads, int tokens, int channels,
@@ -330,6 +408,31 @@ bool launch(const pack_spec& sp, const void* x, input_dtype dt, int heads, int t
   }
 #undef WQ_PACK_ROWS
 #undef WQ_PACK_ROW
+  WQ_CUDA_CHECK_LAUNCH();
+  return true;
+}
+
+}  // namespace wq::kernels::fast_pack
+
+namespace wq::kernels::fast_pack {
+
+bool launch_interleaved(const void* x, input_dtype dt, int heads, int tokens, int channels, int64_t x_head_stride,
+                        const uint8_t* bits, const uint32_t* word_offset, int64_t words_per_head, int group_size,
+                        uint32_t* words, uint16_t* scales, uint16_t* mins, cudaStream_t stream) {
+  const int lanes = group_size / 8;
+  if (dt == input_dtype::f32 || group_size % 8 != 0 || lanes > 32 || (lanes & (lanes - 1)) != 0 ||
+      reinterpret_cast<uintptr_t>(x) % 16 != 0 || x_head_stride % 8 != 0 || heads > 65535)
+    return false;
+  const int64_t units = static_cast<int64_t>(tokens) * (channels / 8);
+  if (units >= (int64_t{1} << 31)) return false;
+  const dim3 grid(static_cast<unsigned>((units + 255) / 256), static_cast<unsigned>(heads));
+  const uint16_t* xs = static_cast<const uint16_t*>(x);
+  if (dt == input_dtype::bf16)
+    pack_interleaved_kernel<true><<<grid, 256, 0, stream>>>(xs, tokens, channels, x_head_stride, bits, word_offset,
+                                                            words_per_head, group_size, words, scales, mins);
+  else
+    pack_interleaved_kernel<false><<<grid, 256, 0, stream>>>(xs, tokens, channels, x_head_stride, bits, word_offset,
+                                                             words_per_head, group_size, words, scales, mins);
   WQ_CUDA_CHECK_LAUNCH();
   return true;
 }

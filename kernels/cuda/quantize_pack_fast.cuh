@@ -16,4 +16,10 @@ bool launch(const pack_spec& sp, const void* x, input_dtype dt, int heads, int t
             int64_t x_head_stride, int64_t row_words, int64_t row_groups, uint32_t* words, uint16_t* scales,
             uint16_t* mins, cudaStream_t stream);
 
+// The same for the token-interleaved layout (quantize_pack_interleaved's arguments; `words`
+// already zeroed).
+bool launch_interleaved(const void* x, input_dtype dt, int heads, int tokens, int channels, int64_t x_head_stride,
+                        const uint8_t* bits, const uint32_t* word_offset, int64_t words_per_head, int group_size,
+                        uint32_t* words, uint16_t* scales, uint16_t* mins, cudaStream_t stream);
+
 }  // namespace wq::kernels::fast_pack
