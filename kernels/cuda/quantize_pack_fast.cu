@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 #include "kernels/cuda/cuda_check.h"
 
@@ -25,30 +26,17 @@ __device__ __forceinline__ uint16_t half_bits(float v) { return __half_as_ushort
 
 // 16-bit input pairs (fp16 or bf16, BF) as one 32-bit word: element-wise min / max (NaN loses,
 // as fminf / fmaxf) and each half as an exact float.
-template <bool BF>
-__device__ __forceinline__ uint32_t min2(uint32_t a, uint32_t b) {
-  uint32_t r;
-  if constexpr (BF) {
-    const __nv_bfloat162 m = __hmin2(*reinterpret_cast<const __nv_bfloat162*>(&a), *reinterpret_cast<const __nv_bfloat162*>(&b));
-    r = *reinterpret_cast<const uint32_t*>(&m);
-  } else {
-    const __half2 m = __hmin2(*reinterpret_cast<const __half2*>(&a), *reinterpret_cast<const __half2*>(&b));
-    r = *reinterpret_cast<const uint32_t*>(&m);
-  }
-  return r;
+template <bool BF, bool kMin>
+__device__ __forceinline__ uint32_t extreme2(uint32_t a, uint32_t b) {
+  using pair = std::conditional_t<BF, __nv_bfloat162, __half2>;
+  const pair x = *reinterpret_cast<const pair*>(&a), y = *reinterpret_cast<const pair*>(&b);
+  const pair m = kMin ? __hmin2(x, y) : __hmax2(x, y);
+  return *reinterpret_cast<const uint32_t*>(&m);
 }
 template <bool BF>
-__device__ __forceinline__ uint32_t max2(uint32_t a, uint32_t b) {
-  uint32_t r;
-  if constexpr (BF) {
-    const __nv_bfloat162 m = __hmax2(*reinterpret_cast<const __nv_bfloat162*>(&a), *reinterpret_cast<const __nv_bfloat162*>(&b));
-    r = *reinterpret_cast<const uint32_t*>(&m);
-  } else {
-    const __half2 m = __hmax2(*reinterpret_cast<const __half2*>(&a), *reinterpret_cast<const __half2*>(&b));
-    r = *reinterpret_cast<const uint32_t*>(&m);
-  }
-  return r;
-}
+__device__ __forceinline__ uint32_t min2(uint32_t a, uint32_t b) { return extreme2<BF, true>(a, b); }
+template <bool BF>
+__device__ __forceinline__ uint32_t max2(uint32_t a, uint32_t b) { return extreme2<BF, false>(a, b); }
 template <bool BF>
 __device__ __forceinline__ float half_of(uint32_t w, int hi) {
   if constexpr (BF) return __uint_as_float(hi ? w & 0xFFFF0000u : w << 16);
