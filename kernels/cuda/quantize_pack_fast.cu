@@ -1,10 +1,11 @@
-// Fast paths of quantize_pack (quantize_pack.cu): asymmetric min/max groups (fp32 rule) of
-// 1/2/4/8 bits that own whole words, fp16/bf16 input. Same arithmetic as quantize_group_dev,
-// so the output is bit-identical to core/quant.
+// Fast paths of quantize_pack and quantize_pack_interleaved (quantize_pack.cu): asymmetric
+// min/max groups (fp32 rule) of 1/2/4/8 bits that own whole words (interleaved: also 3- and
+// 16-bit tokens), fp16/bf16 input. Same arithmetic as quantize_group_dev, so the output is
+// bit-identical to core/quant and core/cache.
 //
-// Both kernels are built for memory-level parallelism: every thread issues all of its loads
-// (64-256 bytes) before any arithmetic, its index math is a handful of multiplies (no integer
-// division), and the per-group scale is computed by few lanes. (The previous versions reached
+// The kernels are built for memory-level parallelism: every thread issues all of its loads
+// (16-128 bytes) before any arithmetic, its index math is a handful of multiplies (one 32-bit
+// division in the interleaved kernel), and the per-group scale is computed by few lanes. (The previous versions reached
 // 23-30 % of copy bandwidth: the per-token one spent most of its instructions on two 32-bit
 // divisions and one IEEE division per 8 values, the per-channel one had one 4-byte load per
 // thread in flight.)
