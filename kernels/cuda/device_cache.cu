@@ -35,6 +35,15 @@ dequant_rule rule_of(const pack_spec& p) {
   return dequant_rule::asym;
 }
 bool has_min(const pack_spec& p) { return rule_of(p) == dequant_rule::asym; }
+// Sequence `seq`'s view of a tensor whose buffers hold the whole batch, sequence after sequence
+// (word_bytes / group_bytes: one sequence's words / scales).
+tensor_view sequence_slice(const tensor_view& first, int seq, size_t word_bytes, size_t group_bytes) {
+  tensor_view tv = first;
+  tv.words += seq * (word_bytes / 4);
+  tv.scales += seq * (group_bytes / 2);
+  if (tv.mins) tv.mins += seq * (group_bytes / 2);
+  return tv;
+}
 }  // namespace
 
 void device_cache::build_tensor(const tensor_spec& ts, const void* x, int seq, int seg_tokens,
@@ -67,10 +76,7 @@ void device_cache::build_tensor(const tensor_spec& ts, const void* x, int seq, i
     const size_t word_bytes = static_cast<size_t>(H) * rows * rw * 4, group_bytes = static_cast<size_t>(H) * rows * rg * 2;
     if (seq > 0) {
       // The first sequence's buffers hold every sequence (one launch for the batch, see below).
-      tv = first_seq_view;
-      tv.words += seq * (word_bytes / 4);
-      tv.scales += seq * (group_bytes / 2);
-      if (tv.mins) tv.mins += seq * (group_bytes / 2);
+      tv = sequence_slice(first_seq_view, seq, word_bytes, group_bytes);
     } else {
       // [batch][H] heads: sequence b's head h lies at x + (b·H + h)·tokens·D, the same head
       // stride, so one quantize_pack covers the batch.
@@ -107,10 +113,7 @@ void device_cache::build_tensor(const tensor_spec& ts, const void* x, int seq, i
   const int groups = D / ts.group_size;
   const size_t word_bytes = static_cast<size_t>(H) * total * 4, group_bytes = static_cast<size_t>(H) * seg_tokens * groups * 2;
   if (seq > 0) {  // as for packed tensors: a slice of the first sequence's buffers (same widths)
-    tv = first_seq_view;
-    tv.words += seq * (word_bytes / 4);
-    tv.scales += seq * (group_bytes / 2);
-    tv.mins += seq * (group_bytes / 2);
+    tv = sequence_slice(first_seq_view, seq, word_bytes, group_bytes);
   } else {
     device_buffer bits(static_cast<size_t>(H) * seg_tokens), offsets(static_cast<size_t>(H) * seg_tokens * 4);
     device_buffer words(batch_ * word_bytes), scales(batch_ * group_bytes), mins(batch_ * group_bytes);
