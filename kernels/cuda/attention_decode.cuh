@@ -126,7 +126,8 @@ __device__ __forceinline__ void set_query_operand(const dec_tensor& k, int group
 }
 
 // ---- QK over one 64-token tile: c[j][..] = S^T of chunk j -------------------------------
-template <int D, int B, bool fold>
+// full: the tile holds 64 valid tokens, so no word index needs clamping to the row.
+template <int D, int B, bool fold, bool full>
 __device__ __forceinline__ void qk_packed(const dec_tensor& k, int t0, const dec_state<D>& st, float (&c)[4][4]) {
   using S = slice<B, 8>;
   const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
@@ -135,18 +136,23 @@ __device__ __forceinline__ void qk_packed(const dec_tensor& k, int t0, const dec
   const uint32_t sel = S::selector(g);
   constexpr bool kPrefetch = B <= 4;
   uint32_t raw[kPrefetch ? D / 16 : 1][4][S::kWords];
-  // Word indices clamped to the row (past the segment's last word: that word again; those
-  // tokens are masked). 32-bit offsets: D · row_words stays far below 2^31.
+  // Word indices clamped to the row in a partial tile (past the segment's last word: that word
+  // again; those tokens are masked). 32-bit offsets: D · row_words stays far below 2^31.
   int wl[S::kWords];
 #pragma unroll
-  for (int w = 0; w < S::kWords; ++w) wl[w] = min(wi + w, k.row_words - 1);
-  const int row0 = 4 * t * k.row_words;
+  for (int w = 0; w < S::kWords; ++w) wl[w] = full ? w : min(wi + w, k.row_words - 1) - wi;
+  // The thread's 4 rows of k-step ks are rows 16·ks + 4t + i: one pointer per i, stepped by
+  // 16 rows, so each load costs one 64-bit add.
+  const uint32_t* rows[4];
+#pragma unroll
+  for (int i = 0; i < 4; ++i) rows[i] = k.words + ((4 * t + i) * k.row_words + wi);
+  const int step = 16 * k.row_words;
   auto load = [&](int ks, uint32_t (&r)[4][S::kWords]) {
 #pragma unroll
     for (int i = 0; i < 4; ++i) {
-      const uint32_t* row = k.words + (row0 + (ks * 16 + i) * k.row_words);
 #pragma unroll
-      for (int w = 0; w < S::kWords; ++w) r[i][w] = ldg_word(row + wl[w]);
+      for (int w = 0; w < S::kWords; ++w) r[i][w] = ldg_word(rows[i] + wl[w]);
+      rows[i] += step;
     }
   };
   if constexpr (kPrefetch) {
@@ -369,40 +375,36 @@ __device__ __forceinline__ void softmax_tile(float (&c)[4][4], int nt, bool vfol
   }
 }
 
-// Hot-path loaders: row stride D·B/32 known at compile time, token indices clamped to the
-// tile (tokens past nt reread the last valid row: finite, and their P is 0), no branches.
+// Hot-path loaders for a full tile (64 valid tokens): row stride D·B/32 known at compile
+// time, so every load is one base pointer plus an immediate offset; no clamps, no branches.
 template <int D, int B>
-__device__ __forceinline__ void load_v_fast(const dec_tensor& v, int t0, int nt, v_tile<D, B>& vt) {
+__device__ __forceinline__ void load_v_fast(const dec_tensor& v, int t0, v_tile<D, B>& vt) {
   using S = slice<B, D / 8>;
   constexpr int RW = D * B / 32;
   const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
-  const uint32_t* base = v.words + (t0 * RW + S::word(g));
-  const int last = nt - 1;
+  const uint32_t* base = v.words + ((t0 + 16 * t) * RW + S::word(g));
 #pragma unroll
   for (int j = 0; j < 4; ++j) {
-    const int toks[4] = {16 * t + 2 * j, 16 * t + 8 + 2 * j, 16 * t + 2 * j + 1, 16 * t + 9 + 2 * j};
+    const int toks[4] = {2 * j, 8 + 2 * j, 2 * j + 1, 9 + 2 * j};  // + 16t
 #pragma unroll
-    for (int i = 0; i < 4; ++i) {
-      const uint32_t* row = base + min(toks[i], last) * RW;
+    for (int i = 0; i < 4; ++i)
 #pragma unroll
-      for (int w = 0; w < S::kWords; ++w) vt.raw[j][i][w] = ldg_word(row + w);
-    }
+      for (int w = 0; w < S::kWords; ++w) vt.raw[j][i][w] = ldg_word(base + toks[i] * RW + w);
   }
 }
 
 template <int D>
-__device__ __forceinline__ void load_v_scales_fast(const dec_tensor& v, int t0, int nt, v_scales& vs) {
+__device__ __forceinline__ void load_v_scales_fast(const dec_tensor& v, int t0, v_scales& vs) {
   const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
-  const uint16_t* sc = v.scales + t0;
-  const int last = nt - 1;
+  const uint16_t* sc = v.scales + (t0 + 16 * t);
   const bool asym = v.mins != nullptr;
-  const uint16_t* mn = asym ? v.mins + t0 : sc;
+  const uint16_t* mn = (asym ? v.mins : v.scales) + (t0 + 8 * g);
 #pragma unroll
   for (int j = 0; j < 4; ++j) {
-    const int toks[4] = {16 * t + 2 * j, 16 * t + 8 + 2 * j, 16 * t + 2 * j + 1, 16 * t + 9 + 2 * j};
+    const int toks[4] = {2 * j, 8 + 2 * j, 2 * j + 1, 9 + 2 * j};  // + 16t
     uint16_t h[4];
 #pragma unroll
-    for (int i = 0; i < 4; ++i) h[i] = ldg_u16(sc + min(toks[i], last));
+    for (int i = 0; i < 4; ++i) h[i] = ldg_u16(sc + toks[i]);
     vs.r[2 * j] = static_cast<uint32_t>(h[0]) | (static_cast<uint32_t>(h[1]) << 16);
     vs.r[2 * j + 1] = static_cast<uint32_t>(h[2]) | (static_cast<uint32_t>(h[3]) << 16);
   }
@@ -411,33 +413,40 @@ __device__ __forceinline__ void load_v_scales_fast(const dec_tensor& v, int t0, 
     float mi[2];
 #pragma unroll
     for (int e = 0; e < 2; ++e) {
-      const float x = __half2float(__ushort_as_half(ldg_u16(mn + min(8 * g + 2 * i + e, last))));
+      const float x = __half2float(__ushort_as_half(ldg_u16(mn + 2 * i + e)));
       mi[e] = asym ? x : v.min_coef * x;  // no min array: min = coef·scale
     }
     vs.r[8 + i] = as_u32(__floats2half2_rn(mi[0], mi[1]));
   }
 }
 
-// Hot path: keys and values of one width B with folded scales (key group % 64 == 0, value
-// group == D), or both dense16 (B = 0). Straight-line code, kept small: the instruction cache
-// is what a fully unrolled general body overflowed (126 KB of SASS for one width).
+// Hot path: a full tile (64 valid tokens) of keys and values of one width B with folded
+// scales (key group % 64 == 0, value group == D). Straight-line code, kept small: the
+// instruction cache is what a fully unrolled general body overflowed (126 KB of SASS for one
+// width). A segment's last, partial tile goes through tile_general.
 template <int D, int B>
-__device__ __forceinline__ void tile_fast(const dec_tensor& k, const dec_tensor& v, int t0, int nt, dec_state<D>& st) {
-  v_tile<D, B == 0 ? 1 : B> vr;
-  if constexpr (B > 0 && B <= 4) load_v_fast<D, B>(v, t0, nt, vr);
+__device__ __forceinline__ void tile_fast(const dec_tensor& k, const dec_tensor& v, int t0, dec_state<D>& st) {
+  v_tile<D, B> vr;
+  if constexpr (B <= 4) load_v_fast<D, B>(v, t0, vr);
   v_scales vs;
-  if constexpr (B > 0) load_v_scales_fast<D>(v, t0, nt, vs);
+  load_v_scales_fast<D>(v, t0, vs);
   float c[4][4];
-  if constexpr (B == 0) qk_dense<D>(k, t0, nt, st, c);
-  else qk_packed<D, B, true>(k, t0, st, c);
+  qk_packed<D, B, true, true>(k, t0, st, c);
   uint32_t b[4][2];
-  softmax_tile<D>(c, nt, B > 0, vs, st, b);
-  if constexpr (B == 0) {
-    pv_dense<D>(v, t0, nt, b, st);
-  } else {
-    if constexpr (B > 4) load_v_fast<D, B>(v, t0, nt, vr);
-    pv_packed<D, B, true>(vr, b, vs, st);
-  }
+  softmax_tile<D>(c, kTileTokens, true, vs, st, b);
+  if constexpr (B > 4) load_v_fast<D, B>(v, t0, vr);
+  pv_packed<D, B, true>(vr, b, vs, st);
+}
+
+// The full-precision tail (both tensors dense16), any tile length.
+template <int D>
+__device__ __forceinline__ void tile_dense(const dec_tensor& k, const dec_tensor& v, int t0, int nt, dec_state<D>& st) {
+  float c[4][4];
+  qk_dense<D>(k, t0, nt, st, c);
+  uint32_t b[4][2];
+  v_scales vs;  // unused: nothing folded
+  softmax_tile<D>(c, nt, false, vs, st, b);
+  pv_dense<D>(v, t0, nt, b, st);
 }
 
 // Everything else (widths that differ between keys and values, groups smaller than a tile,
@@ -453,8 +462,8 @@ __device__ __forceinline__ void tile_general(const dec_tensor& k, const dec_tens
   const int kb = k.format == static_cast<int>(tensor_format::dense16) ? 0 : k.bits;
 #define WQ_QK_CASE(KB)                                          \
   case KB:                                                      \
-    if (kfold) qk_packed<D, KB, true>(k, t0, st, c);            \
-    else qk_packed<D, KB, false>(k, t0, st, c);                 \
+    if (kfold) qk_packed<D, KB, true, false>(k, t0, st, c);     \
+    else qk_packed<D, KB, false, false>(k, t0, st, c);          \
     break;
   switch (kb) {
     case 0: qk_dense<D>(k, t0, nt, st, c); break;
@@ -561,13 +570,14 @@ __global__ void __launch_bounds__(kDecThreads, MINB) attention_decode_kernel(con
     const bool vpacked = vt.format == static_cast<int>(tensor_format::packed);
     const int kb = kpacked ? kt.bits : 0;
     const int vb = vpacked ? vt.bits : 0;
-    if (kb == vb && (kb == 0 || (kfold && vt.group == D))) {
+    if (kb == 0 && vb == 0) {
+      tile_dense<D>(kt, vt, t0, nt, st);
+    } else if (kb == vb && kfold && vt.group == D && nt == kTileTokens) {
       switch (kb) {
-        case 0: tile_fast<D, 0>(kt, vt, t0, nt, st); break;
-        case 1: tile_fast<D, 1>(kt, vt, t0, nt, st); break;
-        case 2: tile_fast<D, 2>(kt, vt, t0, nt, st); break;
-        case 4: tile_fast<D, 4>(kt, vt, t0, nt, st); break;
-        default: tile_fast<D, 8>(kt, vt, t0, nt, st); break;
+        case 1: tile_fast<D, 1>(kt, vt, t0, st); break;
+        case 2: tile_fast<D, 2>(kt, vt, t0, st); break;
+        case 4: tile_fast<D, 4>(kt, vt, t0, st); break;
+        default: tile_fast<D, 8>(kt, vt, t0, st); break;
       }
     } else {
       tile_general<D>(kt, vt, t0, nt, kfold, st);
