@@ -30,6 +30,10 @@ namespace wq::kernels::detail {
 template <int D>
 __device__ __forceinline__ void set_acc_bits(dec_state<D>& st, int bits) {
   if (bits == st.acc_bits) return;
+  if (st.m[0] == -INFINITY) {  // no tile yet: acc is all zeros in any representation
+    st.acc_bits = bits;
+    return;
+  }
 #pragma unroll
   for (int mt = 0; mt < D / 16; ++mt) {
 #pragma unroll
@@ -206,15 +210,15 @@ __device__ __forceinline__ void qk_packed(const dec_tensor& k, int t0, const dec
       mma_16816(c[j], a, st.qf[ks][0], st.qf[ks][1]);
     }
   }
-  if constexpr (fold) {  // rows g / g+8 of chunk j held code·2^(bit−24) of token 2j / 2j+1
+  if constexpr (fold) {  // rows g / g+8 of chunk j held code·2^(bit−24) of token 2j / 2j+1; + Σ q·min
 #pragma unroll
     for (int j = 0; j < 4; ++j) {
       const float f0 = __int_as_float((127 + kSubnormalShift - S::bit_of(2 * j)) << 23);
       const float f1 = __int_as_float((127 + kSubnormalShift - S::bit_of(2 * j + 1)) << 23);
-      c[j][0] *= f0;
-      c[j][1] *= f0;
-      c[j][2] *= f1;
-      c[j][3] *= f1;
+      c[j][0] = fmaf(c[j][0], f0, st.bias[0]);
+      c[j][1] = fmaf(c[j][1], f0, st.bias[1]);
+      c[j][2] = fmaf(c[j][2], f1, st.bias[0]);
+      c[j][3] = fmaf(c[j][3], f1, st.bias[1]);
     }
   }
 }
@@ -329,10 +333,10 @@ __device__ __forceinline__ void softmax_tile(float (&c)[4][4], int nt, bool vfol
 #pragma unroll
   for (int j = 0; j < 4; ++j) {
     const int tok0 = 8 * g + 2 * j;
-    c[j][0] = tok0 < nt ? c[j][0] + st.bias[0] : -INFINITY;
-    c[j][1] = tok0 < nt ? c[j][1] + st.bias[1] : -INFINITY;
-    c[j][2] = tok0 + 1 < nt ? c[j][2] + st.bias[0] : -INFINITY;
-    c[j][3] = tok0 + 1 < nt ? c[j][3] + st.bias[1] : -INFINITY;
+    c[j][0] = tok0 < nt ? c[j][0] : -INFINITY;
+    c[j][1] = tok0 < nt ? c[j][1] : -INFINITY;
+    c[j][2] = tok0 + 1 < nt ? c[j][2] : -INFINITY;
+    c[j][3] = tok0 + 1 < nt ? c[j][3] : -INFINITY;
   }
 #pragma unroll
   for (int r = 0; r < 2; ++r) {
