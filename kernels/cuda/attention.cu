@@ -82,10 +82,10 @@ __device__ __forceinline__ void softmax_update(float (&s)[NT][4], int valid_toke
       mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 16));
       const float m_new = fmaxf(w.m[nt][r], mx);
       const float m_safe = m_new == -INFINITY ? 0.f : m_new;  // all masked so far: no NaN
-      alpha[r] = exp2f(w.m[nt][r] - m_safe);
+      alpha[r] = exp2_approx(w.m[nt][r] - m_safe);
       w.m[nt][r] = m_new;
-      s[nt][r] = exp2f(s[nt][r] - m_safe);
-      s[nt][r + 2] = exp2f(s[nt][r + 2] - m_safe);
+      s[nt][r] = exp2_approx(s[nt][r] - m_safe);
+      s[nt][r + 2] = exp2_approx(s[nt][r + 2] - m_safe);
       w.l[nt][r] = w.l[nt][r] * alpha[r] + s[nt][r] + s[nt][r + 2];
     }
 #pragma unroll

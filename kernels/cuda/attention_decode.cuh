@@ -347,13 +347,13 @@ __device__ __forceinline__ void softmax_tile(float (&c)[4][4], int nt, bool vfol
     mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 8));
     mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 16));
     const float m_new = fmaxf(st.m[r], mx);  // finite: every tile has a valid token
-    const float alpha = exp2f(st.m[r] - m_new);
+    const float alpha = exp2_approx(st.m[r] - m_new);
     st.m[r] = m_new;
     float sum = 0.f, msum = 0.f;
 #pragma unroll
     for (int j = 0; j < 4; ++j) {
-      c[j][r] = exp2f(c[j][r] - m_new);
-      c[j][r + 2] = exp2f(c[j][r + 2] - m_new);
+      c[j][r] = exp2_approx(c[j][r] - m_new);
+      c[j][r + 2] = exp2_approx(c[j][r + 2] - m_new);
       sum += c[j][r] + c[j][r + 2];
       if (vfold) {
         const float2 mn = __half22float2(as_h2(vs.r[8 + j]));
