@@ -500,8 +500,18 @@ void attention_over_segments(const attention_shape& shape, const void* q, const 
     WQ_CUDA_CHECK_LAUNCH();
     const unsigned blocks = static_cast<unsigned>(shape.batch) * shape.kv_heads * p.rows;
     const dim3 cgrid(blocks, D / detail::kCombineChannels);
-    detail::attention_combine_kernel<D><<<cgrid, detail::kCombineThreads, 0, stream>>>(args, out, lse);
-    WQ_CUDA_CHECK_LAUNCH();
+    // Programmatic dependent launch: the combine is launched while the attention blocks
+    // finish (it waits for their results in griddepcontrol.wait), not after them.
+    cudaLaunchAttribute pdl[1];
+    pdl[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    pdl[0].val.programmaticStreamSerializationAllowed = 1;
+    cudaLaunchConfig_t config{};
+    config.gridDim = cgrid;
+    config.blockDim = dim3(detail::kCombineThreads);
+    config.stream = stream;
+    config.attrs = pdl;
+    config.numAttrs = 1;
+    WQ_CUDA_CHECK(cudaLaunchKernelEx(&config, detail::attention_combine_kernel<D>, args, out, lse));
   });
 }
 

@@ -28,6 +28,7 @@ __global__ void __launch_bounds__(kCombineThreads) attention_combine_kernel(cons
   const int seq = seq_head / args.kv_heads, kv_head = seq_head % args.kv_heads;
   const float* lse = args.lse_part + hr * args.splits;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  wait_for_primary_grid();  // launched as a programmatic dependent of the attention kernel
   float mx = -INFINITY;
   for (int s = threadIdx.x; s < args.splits; s += kCombineThreads) mx = fmaxf(mx, lse[s]);
   for (int o = 16; o; o >>= 1) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));

@@ -588,7 +588,8 @@ __global__ void __launch_bounds__(kDecThreads, MINB) attention_decode_kernel(con
     }
   }
 
-  set_acc_bits<D>(st, 0);  // true values
+  allow_dependent_launch();  // the combine kernel may start launching during the merge
+  set_acc_bits<D>(st, 0);    // true values
   // Warp totals: l and the value-min term summed over the thread slots.
 #pragma unroll
   for (int r = 0; r < 2; ++r) {

@@ -26,6 +26,20 @@ __device__ __forceinline__ float exp2_approx(float x) {
   return y;
 }
 
+// Programmatic dependent launch (sm_90): the dependent kernel waits here until the grid it
+// depends on has completed and its writes are visible; the primary may let it launch early.
+// (Before sm_90 launches stay serialised and both are no-ops.)
+__device__ __forceinline__ void wait_for_primary_grid() {
+#if __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void allow_dependent_launch() {
+#if __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.launch_dependents;" :::);
+#endif
+}
+
 // D (16x8 fp32) += A (16x16 fp16, row) * B (16x8 fp16, col). Fragment layout (PTX ISA):
 // g = lane / 4, t = lane % 4; a0 = A[g][2t..], a1 = A[g+8][2t..], a2 = A[g][2t+8..],
 // a3 = A[g+8][2t+8..]; b0 = B[2t..][g], b1 = B[2t+8..][g]; c0,c1 = C[g][2t..], c2,c3 = C[g+8][2t..].
