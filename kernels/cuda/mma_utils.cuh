@@ -1,5 +1,6 @@
 // Small device helpers for the attention kernels: tensor-core mma (m16n8k16, fp16 in, fp32
-// accumulate), code extraction from packed words, and 4-byte cp.async.
+// accumulate), code extraction from packed words, 4-byte cp.async, the hardware exp2 and the
+// programmatic-dependent-launch controls.
 #pragma once
 
 #include <cuda_bf16.h>
