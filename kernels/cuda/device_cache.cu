@@ -182,17 +182,18 @@ device_cache::device_cache(const void* k, const void* v, bool bf16, int batch, i
 
 void device_cache::requantize(cudaStream_t stream) {
   const input_dtype dt = bf16_ ? input_dtype::bf16 : input_dtype::f16;
+  std::vector<pack_task> packed;  // every packed tensor of the layer: shared launches
   for (const pack_job& j : jobs_) {
     tensor_view& tv = *j.view;
-    if (j.interleaved) {
+    uint32_t* words = const_cast<uint32_t*>(tv.words);
+    uint16_t *scales = const_cast<uint16_t*>(tv.scales), *mins = const_cast<uint16_t*>(tv.mins);
+    if (j.interleaved)
       quantize_pack_interleaved(j.x, dt, j.heads, j.tokens, head_dim_, j.x_head_stride, tv.bits, tv.word_offset,
-                                j.words_per_head, j.group_size, const_cast<uint32_t*>(tv.words),
-                                const_cast<uint16_t*>(tv.scales), const_cast<uint16_t*>(tv.mins), stream);
-    } else {
-      quantize_pack(j.spec, j.x, dt, j.heads, j.tokens, head_dim_, j.x_head_stride, const_cast<uint32_t*>(tv.words),
-                    const_cast<uint16_t*>(tv.scales), const_cast<uint16_t*>(tv.mins), stream);
-    }
+                                j.words_per_head, j.group_size, words, scales, mins, stream);
+    else
+      packed.push_back({j.spec, j.x, j.heads, j.tokens, head_dim_, j.x_head_stride, words, scales, mins});
   }
+  quantize_pack_many(packed.data(), static_cast<int>(packed.size()), dt, stream);
 }
 
 std::vector<segment_view> device_cache::host_table(std::vector<std::vector<uint8_t>>& storage) const {

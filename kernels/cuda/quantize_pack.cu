@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/quantize_pack_fast.cuh"
@@ -308,24 +309,24 @@ int64_t packed_row_groups(const pack_spec& sp, int tokens, int channels) {
   return (len + sp.group_size - 1) / sp.group_size;
 }
 
-void quantize_pack(const pack_spec& sp, const void* x, input_dtype dtype, int heads, int tokens,
-                   int channels, int64_t x_head_stride, uint32_t* words, uint16_t* scales,
-                   uint16_t* mins, cudaStream_t stream) {
+namespace {
+
+void validate(const pack_spec& sp, int channels) {
   if (sp.bits != 1 && sp.bits != 2 && sp.bits != 3 && sp.bits != 4 && sp.bits != 8)
     throw std::invalid_argument("quantize_pack: bits must be 1, 2, 3, 4 or 8 (got " + std::to_string(sp.bits) + ")");
   if (sp.group_size < 1) throw std::invalid_argument("quantize_pack: group_size must be >= 1");
   if (!sp.per_channel && channels % sp.group_size != 0)
     throw std::invalid_argument("quantize_pack: group_size " + std::to_string(sp.group_size) +
                                 " does not divide channels " + std::to_string(channels));
-  if (heads < 1 || tokens < 1 || channels < 1) return;
-  const int c = sp.base3 ? 20 : 32 / sp.bits;
-  const int rows = sp.per_channel ? channels : tokens;
-  const int64_t rw = packed_row_words(sp, tokens, channels), rg = packed_row_groups(sp, tokens, channels);
-  const bool shared_edges = sp.group_size % c != 0;
-  if (shared_edges)
-    WQ_CUDA_CHECK(cudaMemsetAsync(words, 0, static_cast<size_t>(heads) * rows * rw * 4, stream));
-  if (fast_pack::launch(sp, x, dtype, heads, tokens, channels, x_head_stride, rw, rg, words, scales, mins, stream))
-    return;
+}
+
+bool words_shared_by_groups(const pack_spec& sp) { return sp.group_size % (sp.base3 ? 20 : 32 / sp.bits) != 0; }
+
+// The general kernels (any format, any alignment) for one task.
+void launch_general(const pack_task& t, input_dtype dtype, cudaStream_t stream) {
+  const pack_spec& sp = t.spec;
+  const int rows = sp.per_channel ? t.channels : t.tokens;
+  const int64_t rw = packed_row_words(sp, t.tokens, t.channels), rg = packed_row_groups(sp, t.tokens, t.channels);
   const size_t staged_bytes = static_cast<size_t>(kRowsPerBlock) * (sp.group_size + 1) * 2;
   if (!sp.per_channel && dtype != input_dtype::f32 && staged_bytes <= 96 * 1024) {
     static bool configured = false;  // raise the dynamic shared-memory limit once per process
@@ -333,15 +334,41 @@ void quantize_pack(const pack_spec& sp, const void* x, input_dtype dtype, int he
       WQ_CUDA_CHECK(cudaFuncSetAttribute(quantize_pack_rows_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, 96 * 1024));
       configured = true;
     }
-    const int64_t groups_per_head = static_cast<int64_t>(tokens) * rg;
-    const dim3 grid(static_cast<unsigned>((groups_per_head + kRowsPerBlock - 1) / kRowsPerBlock), heads);
-    quantize_pack_rows_kernel<<<grid, kRowsPerBlock, staged_bytes, stream>>>(sp, x, dtype, tokens, channels, x_head_stride,
-                                                                             rw, shared_edges, words, scales, mins);
+    const int64_t groups_per_head = static_cast<int64_t>(t.tokens) * rg;
+    const dim3 grid(static_cast<unsigned>((groups_per_head + kRowsPerBlock - 1) / kRowsPerBlock), t.heads);
+    quantize_pack_rows_kernel<<<grid, kRowsPerBlock, staged_bytes, stream>>>(
+        sp, t.x, dtype, t.tokens, t.channels, t.x_head_stride, rw, words_shared_by_groups(sp), t.words, t.scales, t.mins);
   } else {
-    quantize_pack_kernel<<<blocks_for(static_cast<int64_t>(heads) * rows * rg), 256, 0, stream>>>(
-        sp, x, dtype, heads, tokens, channels, x_head_stride, rw, rg, shared_edges, words, scales, mins);
+    quantize_pack_kernel<<<blocks_for(static_cast<int64_t>(t.heads) * rows * rg), 256, 0, stream>>>(
+        sp, t.x, dtype, t.heads, t.tokens, t.channels, t.x_head_stride, rw, rg, words_shared_by_groups(sp), t.words, t.scales,
+        t.mins);
   }
   WQ_CUDA_CHECK_LAUNCH();
+}
+
+}  // namespace
+
+void quantize_pack_many(const pack_task* tasks, int count, input_dtype dtype, cudaStream_t stream) {
+  std::vector<const pack_task*> live;
+  for (int i = 0; i < count; ++i) {
+    const pack_task& t = tasks[i];
+    validate(t.spec, t.channels);
+    if (t.heads < 1 || t.tokens < 1 || t.channels < 1) continue;
+    if (words_shared_by_groups(t.spec)) {
+      const int rows = t.spec.per_channel ? t.channels : t.tokens;
+      const size_t bytes = static_cast<size_t>(t.heads) * rows * packed_row_words(t.spec, t.tokens, t.channels) * 4;
+      WQ_CUDA_CHECK(cudaMemsetAsync(t.words, 0, bytes, stream));
+    }
+    live.push_back(&t);
+  }
+  for (const pack_task* t : fast_pack::launch(live, dtype, stream)) launch_general(*t, dtype, stream);
+}
+
+void quantize_pack(const pack_spec& sp, const void* x, input_dtype dtype, int heads, int tokens,
+                   int channels, int64_t x_head_stride, uint32_t* words, uint16_t* scales,
+                   uint16_t* mins, cudaStream_t stream) {
+  const pack_task t{sp, x, heads, tokens, channels, x_head_stride, words, scales, mins};
+  quantize_pack_many(&t, 1, dtype, stream);
 }
 
 void quantize_pack_interleaved(const void* x, input_dtype dtype, int heads, int tokens, int channels,

@@ -37,6 +37,23 @@ void quantize_pack(const pack_spec& spec, const void* x, input_dtype dtype, int 
                    int channels, int64_t x_head_stride, uint32_t* words, uint16_t* scales,
                    uint16_t* mins, cudaStream_t stream);
 
+// One tensor of a quantize_pack_many call (quantize_pack's arguments).
+struct pack_task {
+  pack_spec spec;
+  const void* x = nullptr;
+  int heads = 0, tokens = 0, channels = 0;
+  int64_t x_head_stride = 0;
+  uint32_t* words = nullptr;
+  uint16_t* scales = nullptr;
+  uint16_t* mins = nullptr;
+};
+
+// quantize_pack of every task (one input dtype). Tasks the fast kernels take share launches:
+// all per-channel tasks with the same group size and channels are one launch, all per-token
+// tasks with the same group size another, whatever their widths (a WindowQuant layer's K and
+// V segments of every width: two launches). The others run one by one.
+void quantize_pack_many(const pack_task* tasks, int count, input_dtype dtype, cudaStream_t stream);
+
 // Token-interleaved layout (core/cache InterleavedTensor) for one tensor of `heads` heads that
 // share the per-token widths: bits [tokens] (1, 2, 3, 4, 8 or 16), word_offset [tokens]
 // (exclusive prefix sum of ceil(D / c_t)), both device. words: [heads][words_per_head];

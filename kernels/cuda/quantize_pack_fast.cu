@@ -16,7 +16,11 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <tuple>
 #include <type_traits>
+#include <vector>
 
 #include "kernels/cuda/cuda_check.h"
 
@@ -38,6 +42,21 @@ template <bool BF>
 __device__ __forceinline__ uint32_t min2(uint32_t a, uint32_t b) { return extreme2<BF, true>(a, b); }
 template <bool BF>
 __device__ __forceinline__ uint32_t max2(uint32_t a, uint32_t b) { return extreme2<BF, false>(a, b); }
+// Maximum for the group statistics: fp16 maxima propagate NaN, so a group holding a NaN is seen
+// (has_nan) and kept off pack_word's plain path; its maximum is then recomputed with max2.
+template <bool BF>
+__device__ __forceinline__ uint32_t max2_seeing_nan(uint32_t a, uint32_t b) {
+  if constexpr (BF) {
+    return max2<BF>(a, b);
+  } else {
+    const __half2 m = __hmax2_nan(*reinterpret_cast<const __half2*>(&a), *reinterpret_cast<const __half2*>(&b));
+    return *reinterpret_cast<const uint32_t*>(&m);
+  }
+}
+template <bool BF>
+__device__ __forceinline__ bool has_nan(uint32_t w) {
+  return !BF && ((w & 0x7FFFu) > 0x7C00u || ((w >> 16) & 0x7FFFu) > 0x7C00u);
+}
 template <bool BF>
 __device__ __forceinline__ float half_of(uint32_t w, int hi) {
   if constexpr (BF) return __uint_as_float(hi ? w & 0xFFFF0000u : w << 16);
@@ -59,86 +78,126 @@ __device__ __forceinline__ void load_words(const uint16_t* p, uint32_t* w) {
 }
 
 // (scale, min) of a group with extremes lo, hi, as core/quant rounds them; r = 1/s (0 if s = 0).
+// plain: fp16 input without NaN (the caller says so), finite extremes and s a normal fp16
+// value, so every q of pack_word lies in [0, top + 1/4] (m = lo exactly, and s is (hi − lo)/top
+// to within 2^-10): no clamp needed.
 struct group_scale {
   uint16_t s16, m16;
   float s, m, r;
-  __device__ static group_scale of(float lo, float hi, float top) {
+  bool plain;
+  __device__ static group_scale of(float lo, float hi, float top, bool fp16_without_nan = false) {
     group_scale g;
     g.s16 = half_bits(__fdiv_rn(__fsub_rn(hi, lo), top));
     g.m16 = half_bits(lo);
     g.s = __half2float(__ushort_as_half(g.s16));
     g.m = __half2float(__ushort_as_half(g.m16));
     g.r = g.s == 0.f ? 0.f : __frcp_rn(g.s);
+    const uint32_t e = g.s16 & 0x7C00u;
+    g.plain = fp16_without_nan && isfinite(lo) && isfinite(hi) && e != 0 && e != 0x7C00u;
     return g;
   }
 };
 
 // The codes of N values x(i) at bits B·i of one word: code = clamp(rintf(__fdiv_rn(x − m, s)),
-// 0, top) bit for bit, as core/quant computes it.
+// 0, top) bit for bit, as core/quant computes it, in 9 instructions per value and no branch.
 //
-// Fast path, ~9 instructions per value: q = (x − m)·(1/s); t = q + 1.5·2^23 rounds q to the
-// nearest even integer in t's low mantissa bits (|q| < 2^22), clamping t to [1.5·2^23,
-// 1.5·2^23 + top] clamps the code, and the words are summed with the constant mantissa
-// pattern subtracted once per word. |q − x/s| <= 2^-15 and |__fdiv_rn − x/s| <= 2^-16 for
-// |x/s| < 256 (relative errors 2^-24 of the reciprocal, the product and the division), so q
-// and the exact quotient round to the same integer unless q lies within 2^-13 of a half; for
-// |x/s| >= 256 both clamp to top. Such a value (about 1 in 4000) makes the thread redo the
-// word with the exact division.
-template <int B, int N, class X>
+// The quotient without a division: with r = RN(1/s) (__frcp_rn), q0 = RN(a·r) lies within
+// 2 ulp of a/s, and one correction q = RN(q0 + RN(a − s·q0)·r) lands within 2^-22 ulp of a/s
+// before its rounding. s is an fp16 value (11-bit significand), so a/s is never closer than
+// 2^-12 ulp to a midpoint between two floats (a − s·M is a nonzero multiple of the product of
+// the two least significant bits, and a midpoint M has 25 significant bits, a only 24): q is
+// exactly __fdiv_rn(a, s). t = q + 1.5·2^23 then rounds q to the nearest even integer in t's
+// low mantissa bits (|q| < 2^22), clamping t to [1.5·2^23, 1.5·2^23 + top] clamps the code,
+// and the words are summed with the constant mantissa pattern subtracted once per word.
+// Plain groups (group_scale::plain, the common case) need no clamp: 7 instructions per value.
+// Otherwise a is capped at 2^30 (a code of top for any finite s <= 65504, as before the cap),
+// so q0 is finite for bf16 inputs whose difference overflows, s = 0 gives r = 0 and q = 0, and
+// t is clamped (NaN to the lower end, as rintf's NaN clamps to 0).
+// (The previous version, q0 rounded directly and the word redone by the exact division when a
+// q0 lay within 2^-13 of a half, branched per word; at 1 and 2 bits a warp took that branch
+// for about one word in five.)
+template <int B, int N, bool BF, class X>
 __device__ __forceinline__ uint32_t pack_word(const group_scale& gs, X x) {
   constexpr float kMagic = 12582912.f;  // 1.5·2^23
   constexpr uint32_t kMagicBits = 0x4B400000u;
   constexpr float top = static_cast<float>((1u << B) - 1u);
-  constexpr float kNearHalf = 0.5f - 1.f / 8192.f;
   constexpr uint32_t kOffset = [] {
     uint32_t o = 0;
     for (int i = 0; i < N; ++i) o += kMagicBits << (B * i);
     return o;
   }();
   uint32_t acc = 0;
-  bool near = false;
+  if constexpr (!BF) {
+    if (gs.plain) {
 #pragma unroll
-  for (int i = 0; i < N; ++i) {
-    const float q = __fmul_rn(__fsub_rn(x(i), gs.m), gs.r);
-    const float t = __fadd_rn(q, kMagic);
-    near |= fabsf(__fsub_rn(q, __fsub_rn(t, kMagic))) > kNearHalf;
-    acc += __float_as_uint(fminf(fmaxf(t, kMagic), kMagic + top)) << (B * i);
-  }
-  acc -= kOffset;
-  if (near) {
-    acc = 0;
-#pragma unroll
-    for (int i = 0; i < N; ++i) {
-      const float q = gs.s == 0.f ? 0.f : rintf(__fdiv_rn(__fsub_rn(x(i), gs.m), gs.s));
-      acc |= static_cast<uint32_t>(fminf(fmaxf(q, 0.f), top)) << (B * i);
+      for (int i = 0; i < N; ++i) {
+        const float a = __fsub_rn(x(i), gs.m);
+        const float q0 = __fmul_rn(a, gs.r);
+        acc += __float_as_uint(__fadd_rn(__fmaf_rn(__fmaf_rn(-gs.s, q0, a), gs.r, q0), kMagic)) << (B * i);
+      }
+      return acc - kOffset;
     }
   }
-  return acc;
+#pragma unroll
+  for (int i = 0; i < N; ++i) {
+    const float a = fminf(__fsub_rn(x(i), gs.m), 1073741824.f);
+    const float q0 = __fmul_rn(a, gs.r);
+    const float q = __fmaf_rn(__fmaf_rn(-gs.s, q0, a), gs.r, q0);
+    acc += __float_as_uint(fminf(fmaxf(__fadd_rn(q, kMagic), kMagic), kMagic + top)) << (B * i);
+  }
+  return acc - kOffset;
+}
+
+// Tasks of one launch (quantize_pack_many): a block finds its task by the prefix counts.
+constexpr int kMaxTasks = 16;
+
+template <int N>
+__device__ __forceinline__ int task_of(const int (&first)[N], int count, int index) {
+  int j = 0;
+  while (j + 1 < count && index >= first[j + 1]) ++j;
+  return j;
 }
 
 // Per-token groups. A thread quantizes V = min(G, 32) consecutive channels of one group (V/8
 // 16-byte loads), the G/V lanes of a group meet by shuffles, and the thread stores its V·B
 // bits in one or two stores. Rows are contiguous within a head, so a thread's values, codes
 // and group lie at offsets proportional to its unit u: x + u·V, byte u·V·B/8, group u·V/G.
+struct row_task {
+  const uint16_t* x;
+  int64_t x_head_stride, units_per_head;
+  int bits, blocks_per_head;
+  uint32_t* words;
+  uint16_t* scales;
+  uint16_t* mins;
+};
+struct row_launch {
+  row_task task[kMaxTasks];
+  int first_block[kMaxTasks];
+  int count, group;
+};
+
 template <int B, int V, bool BF>
-__global__ void __launch_bounds__(256) pack_rows_kernel(const uint16_t* x, int64_t units_per_head,
-                                                        int64_t x_head_stride, int group, uint32_t* words,
-                                                        uint16_t* scales, uint16_t* mins) {
+__device__ __forceinline__ void pack_row_unit(const row_task& tk, int64_t head, int64_t u, int group) {
   constexpr int kBytes = V * B / 8;  // packed bytes per thread: 1 .. 32
-  const int64_t u = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  const int64_t head = blockIdx.y;
+  const int64_t units_per_head = tk.units_per_head;
   // Threads past the end redo the last unit (their whole group is past the end: no stores),
   // so every lane takes part in the shuffles.
   const int64_t uu = u < units_per_head ? u : units_per_head - 1;
   uint32_t raw[V / 2];
-  const uint16_t* src = x + head * x_head_stride + uu * V;
+  const uint16_t* src = tk.x + head * tk.x_head_stride + uu * V;
 #pragma unroll
   for (int i = 0; i < V / 8; ++i) load_words<16>(src + 8 * i, raw + 4 * i);
   uint32_t lo2 = raw[0], hi2 = raw[0];
 #pragma unroll
   for (int i = 1; i < V / 2; ++i) {
     lo2 = min2<BF>(lo2, raw[i]);
-    hi2 = max2<BF>(hi2, raw[i]);
+    hi2 = max2_seeing_nan<BF>(hi2, raw[i]);
+  }
+  int nan = has_nan<BF>(hi2);
+  if (nan) {
+    hi2 = raw[0];
+#pragma unroll
+    for (int i = 1; i < V / 2; ++i) hi2 = max2<BF>(hi2, raw[i]);
   }
   float lo = fminf(half_of<BF>(lo2, 0), half_of<BF>(lo2, 1));
   float hi = fmaxf(half_of<BF>(hi2, 0), half_of<BF>(hi2, 1));
@@ -146,20 +205,21 @@ __global__ void __launch_bounds__(256) pack_rows_kernel(const uint16_t* x, int64
   for (int off = 1; off < lanes; off <<= 1) {
     lo = fminf(lo, __shfl_xor_sync(0xffffffffu, lo, off));
     hi = fmaxf(hi, __shfl_xor_sync(0xffffffffu, hi, off));
+    nan |= __shfl_xor_sync(0xffffffffu, nan, off);
   }
   if (u >= units_per_head) return;
-  const group_scale gs = group_scale::of(lo, hi, static_cast<float>((1u << B) - 1u));
+  const group_scale gs = group_scale::of(lo, hi, static_cast<float>((1u << B) - 1u), !BF && !nan);
   constexpr int kPerWord = kBytes >= 4 ? 32 / B : V;
   constexpr int kWords = V / kPerWord;
   uint32_t packed[kWords];
 #pragma unroll
   for (int w = 0; w < kWords; ++w)
-    packed[w] = pack_word<B, kPerWord>(gs, [&](int i) {
+    packed[w] = pack_word<B, kPerWord, BF>(gs, [&](int i) {
       const int j = w * kPerWord + i;
       return half_of<BF>(raw[j / 2], j & 1);
     });
   const int64_t elem = head * (units_per_head * V) + u * V;  // output element index (dense heads)
-  char* dst = reinterpret_cast<char*>(words) + elem * B / 8;
+  char* dst = reinterpret_cast<char*>(tk.words) + elem * B / 8;
   if constexpr (kBytes == 1) *reinterpret_cast<uint8_t*>(dst) = static_cast<uint8_t>(packed[0]);
   else if constexpr (kBytes == 2) *reinterpret_cast<uint16_t*>(dst) = static_cast<uint16_t>(packed[0]);
   else if constexpr (kBytes == 4) *reinterpret_cast<uint32_t*>(dst) = packed[0];
@@ -171,90 +231,159 @@ __global__ void __launch_bounds__(256) pack_rows_kernel(const uint16_t* x, int64
   }
   if ((threadIdx.x & (lanes - 1)) == 0) {
     const int64_t gidx = elem / group;
-    scales[gidx] = gs.s16;
-    mins[gidx] = gs.m16;
+    tk.scales[gidx] = gs.s16;
+    tk.mins[gidx] = gs.m16;
   }
 }
 
-// Per-channel groups (a group = G consecutive tokens of one channel). A block covers one group
-// of one head and `cols`·CPT channels (CPT = L/2 channels per L-byte load); thread (row, col)
-// loads T = min(8, 32/B) tokens of its CPT channels (all T loads first) and codes them. Min/max
-// meet across the G/T rows in shared memory as 16-bit pairs (exact: the extremes are input
-// values).
-// (Whole words per thread, 16 tokens at 2 bits, needed 110 registers: 4 blocks of 128 threads
-// per SM, which left the kernel waiting on memory.)
-template <int B, int L, bool BF>
-__global__ void __launch_bounds__(256, 4) pack_channels_kernel(const uint16_t* x, int tokens, int channels,
-                                                            int64_t x_head_stride, int group, int cols,
-                                                            int64_t row_words, int64_t row_groups, uint32_t* words,
-                                                            uint16_t* scales, uint16_t* mins) {
-  constexpr int T = 32 / B < 8 ? 32 / B : 8, P = L / 4;  // tokens, pairs of channels per thread
-  constexpr int kBytes = T * B / 8;                       // 1, 2 or 4
-  extern __shared__ uint32_t red[];  // [rows][cols·P] minima, then maxima, then the code tile
-  const int rows = blockDim.x / cols;
-  const int col = threadIdx.x % cols, row = threadIdx.x / cols;
-  const int ch0 = (blockIdx.x * cols + col) * 2 * P;
-  const int gi = blockIdx.y, h = blockIdx.z;
-  const int first = gi * group, n = min(group, tokens - first);
-  const bool ch_ok = ch0 < channels;  // channels % (2P) == 0
-  const int t_lo = row * T;           // within the group (may lie past n)
-  // Tokens past the group's end reread its last token (no effect on min/max; codes masked).
-  const uint16_t* src = x + h * x_head_stride + static_cast<int64_t>(first) * channels + (ch_ok ? ch0 : 0);
-  uint32_t raw[T][P];
+// One block = 256 units of one head of one task; the width is uniform per block.
+template <int V, bool BF>
+__global__ void __launch_bounds__(256, 6) pack_rows_kernel(const __grid_constant__ row_launch L) {
+  const int j = task_of(L.first_block, L.count, static_cast<int>(blockIdx.x));
+  const row_task& tk = L.task[j];
+  const int local = static_cast<int>(blockIdx.x) - L.first_block[j];
+  const int head = local / tk.blocks_per_head;
+  const int64_t u = static_cast<int64_t>(local - head * tk.blocks_per_head) * blockDim.x + threadIdx.x;
+  switch (tk.bits) {
+    case 1: pack_row_unit<1, V, BF>(tk, head, u, L.group); break;
+    case 2: pack_row_unit<2, V, BF>(tk, head, u, L.group); break;
+    case 4: pack_row_unit<4, V, BF>(tk, head, u, L.group); break;
+    default: pack_row_unit<8, V, BF>(tk, head, u, L.group); break;
+  }
+}
+
+// Per-channel groups (a group = G consecutive tokens of one channel). A work item is one group
+// of one head: G rows of C channels, contiguous in the input. Persistent blocks copy items into
+// a ring of kStages shared-memory stages by 16-byte cp.async, kStages − 1 items ahead, so the
+// loads of the next items are in flight while the current one is coded. Thread (pair p, slice
+// q) owns channels 2p, 2p+1 over the slice's R = G/S tokens (whole words at every width of the
+// launch): min/max on 16-bit pairs (exact), the S slices of a pair (adjacent lanes) meet by
+// shuffles, then the thread codes and stores its words of both channels.
+// G = 128, C = 128: 32 KB per stage, two blocks of 256 threads per SM (shared memory; 80
+// registers under the launch bound; two or three stages measured alike). (The previous kernel
+// loaded one group per block, met in shared memory and then computed with nothing in flight:
+// 45 % of DRAM bandwidth.)
+struct channel_task {
+  const uint16_t* x;
+  int64_t x_head_stride, row_words;
+  int tokens, bits, groups_per_head;
+  uint32_t* words;
+  uint16_t* scales;
+  uint16_t* mins;
+};
+struct channel_launch {
+  channel_task task[kMaxTasks];
+  int first_item[kMaxTasks];
+  int count, items, channels, group;
+  int slice_shift, slices;  // S = 2^shift token slices; a slice holds R = G / S rows
+  int swizzle;  // chunk XOR per slice (rows of slice r >> row_shift): slices' rows land in different banks
+  int row_shift;  // log2 R (R a power of two; else swizzle = 0)
+};
+
+__device__ __forceinline__ void cp_async16(void* smem, const void* gmem) {
+  const uint32_t s = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(s), "l"(gmem));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+
+struct channel_item {
+  int task, head, group;
+};
+__device__ __forceinline__ channel_item locate(const channel_launch& L, int item) {
+  const int j = task_of(L.first_item, L.count, item);
+  const int local = item - L.first_item[j], head = local / L.task[j].groups_per_head;
+  return {j, head, local - head * L.task[j].groups_per_head};
+}
+
+// Stage layout: [G rows][C/8 chunks of 16 bytes], chunk c of row r at c ^ (slice(r)·swizzle).
+// Rows past the group's end repeat its last token (no effect on min/max; their codes are masked).
+__device__ __forceinline__ void issue_item(const channel_launch& L, int item, uint4* stage) {
+  const channel_item it = locate(L, item);
+  const channel_task& tk = L.task[it.task];
+  const int C = L.channels, G = L.group, chunks = C / 8;
+  const int first = it.group * G, last = min(G, tk.tokens - first) - 1;
+  const uint16_t* src = tk.x + it.head * tk.x_head_stride + static_cast<int64_t>(first) * C;
+  const int c = threadIdx.x % chunks, rows_per_pass = blockDim.x / chunks;
+  for (int r = threadIdx.x / chunks; r < G; r += rows_per_pass)
+    cp_async16(stage + r * chunks + (c ^ ((r >> L.row_shift) * L.swizzle)), src + static_cast<int64_t>(min(r, last)) * C + c * 8);
+}
+
+template <int B, bool BF>
+__device__ __forceinline__ void code_item(const channel_launch& L, const channel_item& it, const uint32_t* stage) {
+  constexpr int c = 32 / B;
+  const channel_task& tk = L.task[it.task];
+  const int C = L.channels, G = L.group, S = L.slices, R = G >> L.slice_shift;
+  const int q = threadIdx.x & (S - 1), p = threadIdx.x >> L.slice_shift;
+  // A lane's rows all lie in its slice: its (swizzled) word column is fixed.
+  const uint32_t* col = stage + (((p >> 2) ^ (q * L.swizzle)) << 2) + (p & 3);
+  const int row_pairs = C / 2, r0 = q * R;
+  uint32_t lo = col[r0 * row_pairs], hi = lo;
+#pragma unroll 8
+  for (int i = 1; i < R; ++i) {
+    const uint32_t v = col[(r0 + i) * row_pairs];
+    lo = min2<BF>(lo, v);
+    hi = max2_seeing_nan<BF>(hi, v);
+  }
+  int nan = has_nan<BF>(hi);
+  if (nan) {
+    hi = col[r0 * row_pairs];
+    for (int i = 1; i < R; ++i) hi = max2<BF>(hi, col[(r0 + i) * row_pairs]);
+  }
+  for (int off = 1; off < S; off <<= 1) {
+    lo = min2<BF>(lo, __shfl_xor_sync(0xffffffffu, lo, off));
+    hi = max2<BF>(hi, __shfl_xor_sync(0xffffffffu, hi, off));
+    nan |= __shfl_xor_sync(0xffffffffu, nan, off);
+  }
+  constexpr float top = static_cast<float>((1u << B) - 1u);
+  const group_scale g0 = group_scale::of(half_of<BF>(lo, 0), half_of<BF>(hi, 0), top, !BF && !nan);
+  const group_scale g1 = group_scale::of(half_of<BF>(lo, 1), half_of<BF>(hi, 1), top, !BF && !nan);
+  const int64_t row0 = static_cast<int64_t>(it.head) * C + 2 * p;  // output row of channel 2p
+  if (q == 0) {
+    const int64_t s0 = row0 * tk.groups_per_head + it.group;
+    tk.scales[s0] = g0.s16, tk.mins[s0] = g0.m16;
+    tk.scales[s0 + tk.groups_per_head] = g1.s16, tk.mins[s0 + tk.groups_per_head] = g1.m16;
+  }
+  const int n = tk.tokens - it.group * G;  // valid tokens of the group (may exceed G)
+  const int64_t w_first = static_cast<int64_t>(it.group) * (G / c) + r0 / c;
+  uint32_t* out0 = tk.words + row0 * tk.row_words;
+  for (int w = 0; w < R / c && w_first + w < tk.row_words; ++w) {
+    uint32_t v[c];
 #pragma unroll
-  for (int i = 0; i < T; ++i) load_words<L>(src + static_cast<int64_t>(min(t_lo + i, n - 1)) * channels, raw[i]);
-  uint32_t lo2[P], hi2[P];
-#pragma unroll
-  for (int p = 0; p < P; ++p) {
-    lo2[p] = hi2[p] = raw[0][p];
-#pragma unroll
-    for (int i = 1; i < T; ++i) {
-      lo2[p] = min2<BF>(lo2[p], raw[i][p]);
-      hi2[p] = max2<BF>(hi2[p], raw[i][p]);
+    for (int i = 0; i < c; ++i) v[i] = col[(r0 + w * c + i) * row_pairs];
+    const int valid = n - (r0 + w * c);
+    const uint32_t mask = valid >= c ? ~0u : (1u << (valid * B)) - 1u;
+    out0[w_first + w] = pack_word<B, c, BF>(g0, [&](int i) { return half_of<BF>(v[i], 0); }) & mask;
+    out0[tk.row_words + w_first + w] = pack_word<B, c, BF>(g1, [&](int i) { return half_of<BF>(v[i], 1); }) & mask;
+  }
+}
+
+constexpr int kStages = 3;
+
+template <bool BF>
+__global__ void __launch_bounds__(256, 3) pack_channels_kernel(const __grid_constant__ channel_launch L) {
+  extern __shared__ uint4 ring[];  // kStages stages
+  const int stage_chunks = L.group * L.channels / 8;
+  for (int s = 0; s < kStages - 1; ++s) {
+    const int item = blockIdx.x + s * gridDim.x;
+    if (item < L.items) issue_item(L, item, ring + s * stage_chunks);
+    cp_async_commit();
+  }
+  int slot = 0;
+  for (int item = blockIdx.x; item < L.items; item += gridDim.x) {
+    asm volatile("cp.async.wait_group %0;\n" ::"n"(kStages - 2));
+    __syncthreads();  // this item's stage is complete, and every thread is done with the previous one
+    const int next = item + (kStages - 1) * gridDim.x;
+    if (next < L.items) issue_item(L, next, ring + (slot + kStages - 1) % kStages * stage_chunks);
+    cp_async_commit();
+    const channel_item it = locate(L, item);
+    const uint32_t* stage = reinterpret_cast<const uint32_t*>(ring + slot * stage_chunks);
+    switch (L.task[it.task].bits) {
+      case 1: code_item<1, BF>(L, it, stage); break;
+      case 2: code_item<2, BF>(L, it, stage); break;
+      case 4: code_item<4, BF>(L, it, stage); break;
+      default: code_item<8, BF>(L, it, stage); break;
     }
-  }
-  const int width = cols * P;
-  uint32_t* red_lo = red + row * width + col * P;
-  uint32_t* red_hi = red_lo + rows * width;
-#pragma unroll
-  for (int p = 0; p < P; ++p) red_lo[p] = lo2[p], red_hi[p] = hi2[p];
-  __syncthreads();
-  for (int k = 0; k < rows; ++k) {
-    const uint32_t* kl = red + k * width + col * P;
-    const uint32_t* kh = kl + rows * width;
-#pragma unroll
-    for (int p = 0; p < P; ++p) lo2[p] = min2<BF>(lo2[p], kl[p]), hi2[p] = max2<BF>(hi2[p], kh[p]);
-  }
-  // Codes go through a shared [channel][group] tile so that each channel's run of words leaves
-  // in whole 32-byte sectors (stores of T·B bits straight from every thread made more L2
-  // write requests than the loads made read requests). Threads past the group's end write
-  // zero codes: the tail of the group's last word.
-  const int wpg = group / (32 / B);  // words per channel per group
-  uint32_t* tile = red + 2 * rows * width;
-  const int valid = max(0, min(T, n - t_lo));
-  const uint32_t mask = valid * B >= 32 ? ~0u : (1u << (valid * B)) - 1u;
-#pragma unroll
-  for (int e = 0; e < 2 * P; ++e) {
-    const group_scale gs =
-        group_scale::of(half_of<BF>(lo2[e / 2], e & 1), half_of<BF>(hi2[e / 2], e & 1), static_cast<float>((1u << B) - 1u));
-    const uint32_t bits = pack_word<B, T>(gs, [&](int i) { return half_of<BF>(raw[i][e / 2], e & 1); }) & mask;
-    char* dst = reinterpret_cast<char*>(tile + (col * 2 * P + e) * wpg) + t_lo * B / 8;
-    if constexpr (kBytes == 1) *reinterpret_cast<uint8_t*>(dst) = static_cast<uint8_t>(bits);
-    else if constexpr (kBytes == 2) *reinterpret_cast<uint16_t*>(dst) = static_cast<uint16_t>(bits);
-    else *reinterpret_cast<uint32_t*>(dst) = bits;
-    if (row == 0 && ch_ok) {
-      const int64_t crow = static_cast<int64_t>(h) * channels + ch0 + e;
-      scales[crow * row_groups + gi] = gs.s16;
-      mins[crow * row_groups + gi] = gs.m16;
-    }
-  }
-  __syncthreads();
-  const int used = (n + 32 / B - 1) / (32 / B);  // words of this group inside the row
-  const int ch_block = blockIdx.x * cols * 2 * P;
-  for (int i = threadIdx.x; i < cols * 2 * P * used; i += blockDim.x) {
-    const int lc = i / used, w = i - lc * used;
-    if (ch_block + lc < channels)
-      words[(static_cast<int64_t>(h) * channels + ch_block + lc) * row_words + first / (32 / B) + w] = tile[lc * wpg + w];
+    slot = (slot + 1) % kStages;
   }
 }
 
@@ -308,12 +437,12 @@ __global__ void __launch_bounds__(256) pack_interleaved_kernel(const uint16_t* x
   const group_scale gs = group_scale::of(lo, hi, static_cast<float>((1u << b) - 1u));
   char* dst = reinterpret_cast<char*>(row) + o * b;  // 8·b bits start at bit 8·o·b
   switch (b) {
-    case 1: *reinterpret_cast<uint8_t*>(dst) = static_cast<uint8_t>(pack_word<1, 8>(gs, value)); break;
-    case 2: *reinterpret_cast<uint16_t*>(dst) = static_cast<uint16_t>(pack_word<2, 8>(gs, value)); break;
-    case 4: *reinterpret_cast<uint32_t*>(dst) = pack_word<4, 8>(gs, value); break;
+    case 1: *reinterpret_cast<uint8_t*>(dst) = static_cast<uint8_t>(pack_word<1, 8, BF>(gs, value)); break;
+    case 2: *reinterpret_cast<uint16_t*>(dst) = static_cast<uint16_t>(pack_word<2, 8, BF>(gs, value)); break;
+    case 4: *reinterpret_cast<uint32_t*>(dst) = pack_word<4, 8, BF>(gs, value); break;
     case 8: {  // 8-byte run at a 4-byte aligned offset
-      reinterpret_cast<uint32_t*>(dst)[0] = pack_word<8, 4>(gs, value);
-      reinterpret_cast<uint32_t*>(dst)[1] = pack_word<8, 4>(gs, [&](int i) { return value(4 + i); });
+      reinterpret_cast<uint32_t*>(dst)[0] = pack_word<8, 4, BF>(gs, value);
+      reinterpret_cast<uint32_t*>(dst)[1] = pack_word<8, 4, BF>(gs, [&](int i) { return value(4 + i); });
       break;
     }
     default: {  // 3 (bits[] holds 1, 2, 3, 4, 8, 16): ten codes per word, the exact division
@@ -336,69 +465,132 @@ __global__ void __launch_bounds__(256) pack_interleaved_kernel(const uint16_t* x
   }
 }
 
-}  // namespace
+bool asym_minmax_words(const pack_spec& sp) {
+  const int B = sp.bits;
+  return !sp.ternary && !sp.symmetric && !sp.sign_meanabs && !sp.kivi_fp16 && !sp.base3 &&
+         (B == 1 || B == 2 || B == 4 || B == 8) && sp.group_size % (32 / B) == 0;
+}
+// 16-byte loads of 8 channels need 16-byte aligned rows.
+bool rows_16b_aligned(const pack_task& t) {
+  return reinterpret_cast<uintptr_t>(t.x) % 16 == 0 && t.channels % 8 == 0 && t.x_head_stride % 8 == 0;
+}
 
-bool launch(const pack_spec& sp, const void* x, input_dtype dt, int heads, int tokens, int channels,
-            int64_t x_head_stride, int64_t row_words, int64_t row_groups, uint32_t* words, uint16_t* scales,
-            uint16_t* mins, cudaStream_t stream) {
-  const int B = sp.bits, G = sp.group_size, c = 32 / B;
-  const bool asym_minmax = !sp.ternary && !sp.symmetric && !sp.sign_meanabs && !sp.kivi_fp16 && !sp.base3;
-  if (!asym_minmax || dt == input_dtype::f32 || (B != 1 && B != 2 && B != 4 && B != 8) || G % c != 0) return false;
-  const bool bf = dt == input_dtype::bf16;
-  const uint16_t* xs = static_cast<const uint16_t*>(x);
-  const uintptr_t addr = reinterpret_cast<uintptr_t>(x);
-  // L-byte loads of L/2 channels need L-aligned rows
-  auto loads_fit = [&](int L) { return addr % L == 0 && channels % (L / 2) == 0 && x_head_stride % (L / 2) == 0; };
-  if (sp.per_channel) {
-    const int rows = G / std::min(c, 8);  // threads per group (see pack_channels_kernel)
-    const int L = loads_fit(16) ? 16 : loads_fit(4) ? 4 : 0;
-    if (rows > 256 || L == 0 || row_groups > 65535 || heads > 65535) return false;
-    const int col_total = channels / (L / 2);
-    const int cols = std::min(col_total, std::max(1, 256 / rows));
-    const dim3 grid(static_cast<unsigned>((col_total + cols - 1) / cols), static_cast<unsigned>(row_groups),
-                    static_cast<unsigned>(heads));
-    const size_t smem = (static_cast<size_t>(2) * rows * cols * (L / 4) + static_cast<size_t>(cols) * (L / 2) * (G / c)) * sizeof(uint32_t);
-#define WQ_PACK_CH(BB, LL)                                                                                         \
-  if (bf) pack_channels_kernel<BB, LL, true><<<grid, rows * cols, smem, stream>>>(PACK_CH_ARGS);                  \
-  else pack_channels_kernel<BB, LL, false><<<grid, rows * cols, smem, stream>>>(PACK_CH_ARGS)
-#define PACK_CH_ARGS xs, tokens, channels, x_head_stride, G, cols, row_words, row_groups, words, scales, mins
-    const bool w = L != 4;
-    switch (B) {
-      case 1: if (w) WQ_PACK_CH(1, 16); else WQ_PACK_CH(1, 4); break;
-      case 2: if (w) WQ_PACK_CH(2, 16); else WQ_PACK_CH(2, 4); break;
-      case 4: if (w) WQ_PACK_CH(4, 16); else WQ_PACK_CH(4, 4); break;
-      default: if (w) WQ_PACK_CH(8, 16); else WQ_PACK_CH(8, 4); break;
-    }
-#undef PACK_CH_ARGS
-#undef WQ_PACK_CH
-    WQ_CUDA_CHECK_LAUNCH();
-    return true;
+// Token slices per channel pair: as many as keep a slice's tokens whole words at every width
+// of the launch (max_c = 32 / narrowest width) and the block at <= 256 threads of full warps.
+int slices_for(int group, int channels, int max_c) {
+  for (int s : {4, 2, 1})
+    if (group % (s * max_c) == 0 && channels / 2 * s <= 256 && channels / 2 * s % 32 == 0) return s;
+  return 0;
+}
+
+int device_limit(cudaDeviceAttr attr) {
+  int dev = 0, v = 0;
+  WQ_CUDA_CHECK(cudaGetDevice(&dev));
+  WQ_CUDA_CHECK(cudaDeviceGetAttribute(&v, attr, dev));
+  return v;
+}
+
+size_t channel_ring_bytes(int group, int channels) { return static_cast<size_t>(kStages) * group * channels * 2; }
+
+bool channel_kernel_takes(const pack_task& t) {
+  if (!rows_16b_aligned(t) || slices_for(t.spec.group_size, t.channels, 32 / t.spec.bits) == 0) return false;
+  const int64_t items = static_cast<int64_t>(t.heads) * packed_row_groups(t.spec, t.tokens, t.channels);
+  return items < (int64_t{1} << 30) &&
+         channel_ring_bytes(t.spec.group_size, t.channels) <= static_cast<size_t>(device_limit(cudaDevAttrMaxSharedMemoryPerBlockOptin));
+}
+
+bool row_kernel_takes(const pack_task& t) {
+  const int G = t.spec.group_size, V = std::min(G, 32), lanes = G / V;
+  const int64_t blocks = static_cast<int64_t>(t.heads) * ((static_cast<int64_t>(t.tokens) * t.channels / V + 255) / 256);
+  return G % 8 == 0 && G % V == 0 && (lanes & (lanes - 1)) == 0 && V != 24 && rows_16b_aligned(t) &&
+         blocks < (int64_t{1} << 30);
+}
+
+// One launch of the per-channel kernel over up to kMaxTasks tasks of one group size and channels.
+void launch_channels(const std::vector<const pack_task*>& tasks, bool bf, cudaStream_t stream) {
+  channel_launch L{};
+  const pack_task& t0 = *tasks.front();
+  L.channels = t0.channels;
+  L.group = t0.spec.group_size;
+  int narrowest = 8;
+  int64_t items = 0;
+  for (const pack_task* t : tasks) {
+    channel_task& ct = L.task[L.count];
+    ct = {static_cast<const uint16_t*>(t->x), t->x_head_stride, packed_row_words(t->spec, t->tokens, t->channels),
+          t->tokens, t->spec.bits, static_cast<int>(packed_row_groups(t->spec, t->tokens, t->channels)),
+          t->words, t->scales, t->mins};
+    L.first_item[L.count++] = static_cast<int>(items);
+    items += static_cast<int64_t>(t->heads) * ct.groups_per_head;
+    narrowest = std::min(narrowest, t->spec.bits);
   }
-  const int V = std::min(G, 32);
-  const int lanes = G / V;
-  if (G % 8 != 0 || G % V != 0 || (lanes & (lanes - 1)) != 0 || V == 24 || !loads_fit(16) || heads > 65535)
-    return false;
-  const int64_t units = static_cast<int64_t>(tokens) * channels / V;
-  const dim3 grid(static_cast<unsigned>((units + 255) / 256), static_cast<unsigned>(heads));
-#define WQ_PACK_ROW(BB, VV)                                                                                   \
-  if (bf) pack_rows_kernel<BB, VV, true><<<grid, 256, 0, stream>>>(xs, units, x_head_stride, G, words, scales, mins); \
-  else pack_rows_kernel<BB, VV, false><<<grid, 256, 0, stream>>>(xs, units, x_head_stride, G, words, scales, mins)
-#define WQ_PACK_ROWS(BB)                 \
-  switch (V) {                           \
-    case 8: WQ_PACK_ROW(BB, 8); break;   \
-    case 16: WQ_PACK_ROW(BB, 16); break; \
-    default: WQ_PACK_ROW(BB, 32); break; \
+  if (items >= (int64_t{1} << 31)) throw std::invalid_argument("quantize_pack_many: too many per-channel groups in one launch");
+  L.items = static_cast<int>(items);
+  L.slices = slices_for(L.group, L.channels, 32 / narrowest);
+  L.slice_shift = L.slices == 4 ? 2 : L.slices == 2 ? 1 : 0;
+  const int rows = L.group / L.slices;
+  const bool pow2 = (rows & (rows - 1)) == 0;
+  while (pow2 && (1 << L.row_shift) < rows) ++L.row_shift;
+  L.swizzle = L.channels % 64 == 0 && pow2 ? 8 / L.slices : 0;
+  const int threads = L.channels / 2 * L.slices;
+  const size_t smem = channel_ring_bytes(L.group, L.channels);
+  auto kernel = bf ? pack_channels_kernel<true> : pack_channels_kernel<false>;
+  WQ_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
+  int per_sm = 0;
+  WQ_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, threads, smem));
+  const int blocks = static_cast<int>(std::min<int64_t>(items, std::max(1, per_sm) * device_limit(cudaDevAttrMultiProcessorCount)));
+  kernel<<<blocks, threads, smem, stream>>>(L);
+  WQ_CUDA_CHECK_LAUNCH();
+}
+
+// One launch of the per-token kernel over up to kMaxTasks tasks of one group size.
+void launch_rows(const std::vector<const pack_task*>& tasks, bool bf, cudaStream_t stream) {
+  row_launch L{};
+  L.group = tasks.front()->spec.group_size;
+  const int V = std::min(L.group, 32);
+  int64_t blocks = 0;
+  for (const pack_task* t : tasks) {
+    const int64_t units = static_cast<int64_t>(t->tokens) * t->channels / V;
+    const int per_head = static_cast<int>((units + 255) / 256);
+    L.task[L.count] = {static_cast<const uint16_t*>(t->x), t->x_head_stride, units, t->spec.bits, per_head,
+                       t->words, t->scales, t->mins};
+    L.first_block[L.count++] = static_cast<int>(blocks);
+    blocks += static_cast<int64_t>(t->heads) * per_head;
   }
-  switch (B) {
-    case 1: WQ_PACK_ROWS(1); break;
-    case 2: WQ_PACK_ROWS(2); break;
-    case 4: WQ_PACK_ROWS(4); break;
-    default: WQ_PACK_ROWS(8); break;
+  if (blocks >= (int64_t{1} << 31)) throw std::invalid_argument("quantize_pack_many: too many per-token blocks in one launch");
+  const dim3 grid(static_cast<unsigned>(blocks));
+#define WQ_PACK_ROWS(VV)                                               \
+  if (bf) pack_rows_kernel<VV, true><<<grid, 256, 0, stream>>>(L);    \
+  else pack_rows_kernel<VV, false><<<grid, 256, 0, stream>>>(L)
+  switch (V) {
+    case 8: WQ_PACK_ROWS(8); break;
+    case 16: WQ_PACK_ROWS(16); break;
+    default: WQ_PACK_ROWS(32); break;
   }
 #undef WQ_PACK_ROWS
-#undef WQ_PACK_ROW
   WQ_CUDA_CHECK_LAUNCH();
-  return true;
+}
+
+}  // namespace
+
+std::vector<const pack_task*> launch(const std::vector<const pack_task*>& tasks, input_dtype dt, cudaStream_t stream) {
+  if (dt == input_dtype::f32) return tasks;
+  std::vector<const pack_task*> declined;
+  // Launch classes: (per channel, group size, channels), kMaxTasks tasks at most per launch.
+  std::map<std::tuple<bool, int, int>, std::vector<const pack_task*>> classes;
+  for (const pack_task* t : tasks) {
+    const pack_spec& sp = t->spec;
+    const bool fast = asym_minmax_words(sp) && (sp.per_channel ? channel_kernel_takes(*t) : row_kernel_takes(*t));
+    if (fast) classes[{sp.per_channel, sp.group_size, sp.per_channel ? t->channels : 0}].push_back(t);
+    else declined.push_back(t);
+  }
+  const bool bf = dt == input_dtype::bf16;
+  for (const auto& [key, members] : classes)
+    for (size_t i = 0; i < members.size(); i += kMaxTasks) {
+      const std::vector<const pack_task*> part(members.begin() + i, members.begin() + std::min(members.size(), i + kMaxTasks));
+      if (std::get<0>(key)) launch_channels(part, bf, stream);
+      else launch_rows(part, bf, stream);
+    }
+  return declined;
 }
 
 }  // namespace wq::kernels::fast_pack

@@ -48,6 +48,31 @@ std::string describe(const pack_spec& p) {
   return s;
 }
 
+// Downloads one packed tensor (`heads` heads, dense per-head strides) and compares every head
+// with core/quant on the same input (x_head: host floats of head 0, head_stride apart); returns
+// the mismatching heads as text ("" when all match).
+std::string compare_with_core(const pack_spec& p, const float* x_head, int64_t head_stride, int H, int T, int D,
+                              const device_buffer& dw, const device_buffer& ds, const device_buffer& dm) {
+  const int64_t rows = p.per_channel ? D : T;
+  const int64_t rw = packed_row_words(p, T, D), rg = packed_row_groups(p, T, D);
+  const auto w = download<uint32_t>(dw, H * rows * rw);
+  const auto s = download<uint16_t>(ds, H * rows * rg);
+  const auto m = download<uint16_t>(dm, H * rows * rg);
+  std::string where;
+  for (int h = 0; h < H; ++h) {
+    q::QuantizeOptions opt;
+    opt.allow_partial_token_group = true;
+    const q::QTensor ref = q::quantize(x_head + h * head_stride, T, D, to_core_spec(p), opt);
+    const auto slice = [h](const auto& v, int64_t n) {
+      return std::decay_t<decltype(v)>(v.begin() + h * n, v.begin() + (h + 1) * n);
+    };
+    if (slice(w, rows * rw) != ref.words || slice(s, rows * rg) != ref.scales ||
+        (!ref.mins.empty() && slice(m, rows * rg) != ref.mins))
+      where += " T=" + std::to_string(T) + ",D=" + std::to_string(D) + ",head " + std::to_string(h);
+  }
+  return where;
+}
+
 void test_pack_identity(ledger& lg) {
   std::vector<pack_spec> specs;
   for (int bits : {1, 2, 3, 4, 8})
@@ -108,28 +133,82 @@ void test_pack_identity(ledger& lg) {
       quantize_pack(p, dx.as<uint16_t>() + sh.offset, sh.bf16 ? input_dtype::bf16 : input_dtype::f16, H, T, D,
                     head_stride, dw.as<uint32_t>(), ds.as<uint16_t>(), dm.as<uint16_t>(), nullptr);
       WQ_CUDA_CHECK(cudaDeviceSynchronize());
-      const auto w = download<uint32_t>(dw, H * rows * rw);
-      const auto s = download<uint16_t>(ds, H * rows * rg);
-      const auto m = download<uint16_t>(dm, H * rows * rg);
-      for (int h = 0; h < H; ++h) {
-        q::QuantizeOptions opt;
-        opt.allow_partial_token_group = true;
-        const q::QTensor ref = q::quantize(x.data() + sh.offset + h * head_stride, T, D, to_core_spec(p), opt);
-        const auto slice = [h](const auto& v, int64_t n) {
-          return std::decay_t<decltype(v)>(v.begin() + h * n, v.begin() + (h + 1) * n);
-        };
-        ++checked;
-        if (slice(w, rows * rw) != ref.words || slice(s, rows * rg) != ref.scales ||
-            (!ref.mins.empty() && slice(m, rows * rg) != ref.mins)) {
-          ++mismatches;
-          where += " T=" + std::to_string(T) + ",D=" + std::to_string(D) + ",head " + std::to_string(h) +
-                   (sh.bf16 ? ",bf16" : "") + (sh.offset ? ",offset" : "");
-        }
+      const std::string bad = compare_with_core(p, x.data() + sh.offset, head_stride, H, T, D, dw, ds, dm);
+      checked += H;
+      if (!bad.empty()) {
+        ++mismatches;
+        where += bad + (sh.bf16 ? ",bf16" : "") + (sh.offset ? ",offset" : "");
       }
     }
     const std::string name = "pack identity " + describe(p);
     if (mismatches) lg.fail(name, "mismatch at" + where);
     else lg.pass(name, std::to_string(checked) + " heads bit-identical to core/quant");
+  }
+}
+
+// quantize_pack_many: the tensors of a WindowQuant layer (segments of different widths over
+// slices of one [heads][tokens][D] input, keys per channel, values per token) share launches;
+// a second per-channel group size and a symmetric tensor take other launches. Each tensor is
+// compared with core/quant on its own slice.
+void test_pack_many(ledger& lg) {
+  const int H = 3, D = 128;
+  const std::vector<std::pair<int, int>> segments = {{300, 4}, {1, 2}, {499, 1}, {257, 8}, {128, 2}};
+  int T = 0;
+  for (const auto& sg : segments) T += sg.first;
+  for (bool bf16 : {false, true}) {
+    auto bits = random_bits(rng, static_cast<size_t>(H) * T * D, D, 0.7f, bf16, true);
+    // Groups off the plain path (group_scale::plain): channel 5 constant (s = 0), channel 6 a
+    // range of 2^-12 (s subnormal at 2 and more bits); channel 7 ±20000 (large differences on
+    // the plain path); per-token groups see all three.
+    std::bernoulli_distribution coin(0.5);
+    for (size_t row = 0; row < bits.size() / D; ++row) {
+      const float special[3] = {0.5f, coin(rng) ? 0.25f : 0.25f + 1.0f / 4096, coin(rng) ? -20000.f : 20000.f};
+      for (int k = 0; k < 3; ++k) bits[row * D + 5 + k] = bf16 ? bf16_bits(special[k]) : wq::quant::float_to_half(special[k]);
+    }
+    const auto x = to_float(bits, bf16);
+    device_buffer dx = upload(bits.data(), bits.size() * 2);
+    struct output { pack_spec spec; int at, tokens; device_buffer w, s, m; };
+    std::vector<output> outs;
+    auto add = [&](pack_spec p, int at, int tokens) {
+      const int64_t rows = p.per_channel ? D : tokens;
+      const int64_t rw = packed_row_words(p, tokens, D), rg = packed_row_groups(p, tokens, D);
+      outs.push_back({p, at, tokens, device_buffer(H * rows * rw * 4), device_buffer(H * rows * rg * 2),
+                      device_buffer(H * rows * rg * 2)});
+      WQ_CUDA_CHECK(cudaMemset(outs.back().w.get(), 0xAB, outs.back().w.bytes()));
+    };
+    int at = 0;
+    for (const auto& [tokens, width] : segments) {
+      for (bool pc : {true, false}) {
+        pack_spec p;
+        p.bits = width;
+        p.per_channel = pc;
+        p.group_size = 128;
+        add(p, at, tokens);
+      }
+      at += tokens;
+    }
+    pack_spec g32;
+    g32.bits = 2, g32.per_channel = true, g32.group_size = 32;
+    add(g32, 300, 700);
+    pack_spec sym;
+    sym.bits = 4, sym.symmetric = true, sym.group_size = 32;
+    add(sym, 0, T);
+    std::vector<pack_task> tasks;
+    for (output& o : outs)
+      tasks.push_back({o.spec, dx.as<uint16_t>() + static_cast<int64_t>(o.at) * D, H, o.tokens, D,
+                       static_cast<int64_t>(T) * D, o.w.as<uint32_t>(), o.s.as<uint16_t>(), o.m.as<uint16_t>()});
+    quantize_pack_many(tasks.data(), static_cast<int>(tasks.size()), bf16 ? input_dtype::bf16 : input_dtype::f16,
+                       nullptr);
+    WQ_CUDA_CHECK(cudaDeviceSynchronize());
+    std::string where;
+    for (const output& o : outs) {
+      const std::string bad = compare_with_core(o.spec, x.data() + static_cast<int64_t>(o.at) * D,
+                                                static_cast<int64_t>(T) * D, H, o.tokens, D, o.w, o.s, o.m);
+      if (!bad.empty()) where += " [" + describe(o.spec) + "]" + bad;
+    }
+    const std::string name = std::string("pack many (shared launches) ") + (bf16 ? "bf16" : "fp16");
+    if (!where.empty()) lg.fail(name, "mismatch at" + where);
+    else lg.pass(name, std::to_string(outs.size()) + " tensors of " + std::to_string(H) + " heads bit-identical to core/quant");
   }
 }
 
@@ -421,6 +500,7 @@ int main(int argc, char** argv) {
     test_head_dim_dispatch(lg);
     if (only.empty() || only == "pack") {
       test_pack_identity(lg);
+      test_pack_many(lg);
       test_interleaved_identity(lg);
     }
     if (only.empty() || only == "attention")
