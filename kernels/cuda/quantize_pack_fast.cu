@@ -346,14 +346,29 @@ __device__ __forceinline__ void code_item(const channel_launch& L, const channel
   const int n = tk.tokens - it.group * G;  // valid tokens of the group (may exceed G)
   const int64_t w_first = static_cast<int64_t>(it.group) * (G / c) + r0 / c;
   uint32_t* out0 = tk.words + row0 * tk.row_words;
-  for (int w = 0; w < R / c && w_first + w < tk.row_words; ++w) {
+  uint32_t* out1 = out0 + tk.row_words;
+  // Pairs of words leave in one 8-byte store, so the S lanes of a channel write each 32-byte
+  // sector with one instruction (4-byte stores: two partial writes per sector).
+  const int words = R / c;
+  const bool pairs = (words & 1) == 0 && (tk.row_words & 1) == 0 && w_first + words <= tk.row_words &&
+                     reinterpret_cast<uintptr_t>(tk.words) % 8 == 0;
+  uint32_t held0 = 0, held1 = 0;
+  for (int w = 0; w < words && w_first + w < tk.row_words; ++w) {
     uint32_t v[c];
 #pragma unroll
     for (int i = 0; i < c; ++i) v[i] = col[(r0 + w * c + i) * row_pairs];
     const int valid = n - (r0 + w * c);
     const uint32_t mask = valid >= c ? ~0u : (1u << (valid * B)) - 1u;
-    out0[w_first + w] = pack_word<B, c, BF>(g0, [&](int i) { return half_of<BF>(v[i], 0); }) & mask;
-    out0[tk.row_words + w_first + w] = pack_word<B, c, BF>(g1, [&](int i) { return half_of<BF>(v[i], 1); }) & mask;
+    const uint32_t c0 = pack_word<B, c, BF>(g0, [&](int i) { return half_of<BF>(v[i], 0); }) & mask;
+    const uint32_t c1 = pack_word<B, c, BF>(g1, [&](int i) { return half_of<BF>(v[i], 1); }) & mask;
+    if (!pairs) {
+      out0[w_first + w] = c0, out1[w_first + w] = c1;
+    } else if (w & 1) {
+      *reinterpret_cast<uint2*>(out0 + w_first + w - 1) = make_uint2(held0, c0);
+      *reinterpret_cast<uint2*>(out1 + w_first + w - 1) = make_uint2(held1, c1);
+    } else {
+      held0 = c0, held1 = c1;
+    }
   }
 }
 
