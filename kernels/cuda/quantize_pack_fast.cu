@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/pack_quotient.h"
 
 namespace wq::kernels::fast_pack {
 namespace {
@@ -101,12 +102,9 @@ struct group_scale {
 // The codes of N values x(i) at bits B·i of one word: code = clamp(rintf(__fdiv_rn(x − m, s)),
 // 0, top) bit for bit, as core/quant computes it, in 9 instructions per value and no branch.
 //
-// The quotient without a division: with r = RN(1/s) (__frcp_rn), q0 = RN(a·r) lies within
-// 2 ulp of a/s, and one correction q = RN(q0 + RN(a − s·q0)·r) lands within 2^-22 ulp of a/s
-// before its rounding. s is an fp16 value (11-bit significand), so a/s is never closer than
-// 2^-12 ulp to a midpoint between two floats (a − s·M is a nonzero multiple of the product of
-// the two least significant bits, and a midpoint M has 25 significant bits, a only 24): q is
-// exactly __fdiv_rn(a, s). t = q + 1.5·2^23 then rounds q to the nearest even integer in t's
+// The quotient without a division: q = quotient_by_reciprocal(a, s, r) with r = __frcp_rn(s)
+// is exactly __fdiv_rn(a, s) because s is an fp16 value (kernels/pack_quotient.h says why;
+// tests/kernels checks it against IEEE division on the hard cases). t = q + 1.5·2^23 then rounds q to the nearest even integer in t's
 // low mantissa bits (|q| < 2^22), clamping t to [1.5·2^23, 1.5·2^23 + top] clamps the code,
 // and the words are summed with the constant mantissa pattern subtracted once per word.
 // Plain groups (group_scale::plain, the common case) need no clamp: 7 instructions per value.
@@ -131,9 +129,8 @@ __device__ __forceinline__ uint32_t pack_word(const group_scale& gs, X x) {
     if (gs.plain) {
 #pragma unroll
       for (int i = 0; i < N; ++i) {
-        const float a = __fsub_rn(x(i), gs.m);
-        const float q0 = __fmul_rn(a, gs.r);
-        acc += __float_as_uint(__fadd_rn(__fmaf_rn(__fmaf_rn(-gs.s, q0, a), gs.r, q0), kMagic)) << (B * i);
+        const float q = quotient_by_reciprocal(__fsub_rn(x(i), gs.m), gs.s, gs.r);
+        acc += __float_as_uint(__fadd_rn(q, kMagic)) << (B * i);
       }
       return acc - kOffset;
     }
@@ -141,8 +138,7 @@ __device__ __forceinline__ uint32_t pack_word(const group_scale& gs, X x) {
 #pragma unroll
   for (int i = 0; i < N; ++i) {
     const float a = fminf(__fsub_rn(x(i), gs.m), 1073741824.f);
-    const float q0 = __fmul_rn(a, gs.r);
-    const float q = __fmaf_rn(__fmaf_rn(-gs.s, q0, a), gs.r, q0);
+    const float q = quotient_by_reciprocal(a, gs.s, gs.r);
     acc += __float_as_uint(fminf(fmaxf(__fadd_rn(q, kMagic), kMagic), kMagic + top)) << (B * i);
   }
   return acc - kOffset;
