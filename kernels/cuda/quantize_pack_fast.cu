@@ -64,18 +64,10 @@ __device__ __forceinline__ float half_of(uint32_t w, int hi) {
   else return hi ? __high2float(*reinterpret_cast<const __half2*>(&w)) : __low2float(*reinterpret_cast<const __half2*>(&w));
 }
 
-// One load of L bytes (16, 8 or 4) as L/4 words.
-template <int L>
+// One 16-byte load (8 values) as 4 words.
 __device__ __forceinline__ void load_words(const uint16_t* p, uint32_t* w) {
-  if constexpr (L == 16) {
-    const uint4 r = __ldg(reinterpret_cast<const uint4*>(p));
-    w[0] = r.x, w[1] = r.y, w[2] = r.z, w[3] = r.w;
-  } else if constexpr (L == 8) {
-    const uint2 r = __ldg(reinterpret_cast<const uint2*>(p));
-    w[0] = r.x, w[1] = r.y;
-  } else {
-    w[0] = __ldg(reinterpret_cast<const unsigned int*>(p));
-  }
+  const uint4 r = __ldg(reinterpret_cast<const uint4*>(p));
+  w[0] = r.x, w[1] = r.y, w[2] = r.z, w[3] = r.w;
 }
 
 // (scale, min) of a group with extremes lo, hi, as core/quant rounds them; r = 1/s (0 if s = 0).
@@ -100,14 +92,16 @@ struct group_scale {
 };
 
 // The codes of N values x(i) at bits B·i of one word: code = clamp(rintf(__fdiv_rn(x − m, s)),
-// 0, top) bit for bit, as core/quant computes it, in 9 instructions per value and no branch.
+// 0, top) bit for bit, as core/quant computes it, with no division and no branch per value.
 //
 // The quotient without a division: q = quotient_by_reciprocal(a, s, r) with r = __frcp_rn(s)
 // is exactly __fdiv_rn(a, s) because s is an fp16 value (kernels/pack_quotient.h says why;
-// tests/kernels checks it against IEEE division on the hard cases). t = q + 1.5·2^23 then rounds q to the nearest even integer in t's
-// low mantissa bits (|q| < 2^22), clamping t to [1.5·2^23, 1.5·2^23 + top] clamps the code,
-// and the words are summed with the constant mantissa pattern subtracted once per word.
-// Plain groups (group_scale::plain, the common case) need no clamp: 7 instructions per value.
+// tests/kernels checks it against IEEE division on the hard cases). t = q + 1.5·2^23 then
+// rounds q to the nearest even integer in t's low mantissa bits (|q| < 2^22), clamping t to
+// [1.5·2^23, 1.5·2^23 + top] clamps the code, and the words are summed with the constant
+// mantissa pattern subtracted once per word.
+// Plain groups (group_scale::plain, the common case) need no clamp: 7 instructions per value
+// (9 otherwise).
 // Otherwise a is capped at 2^30 (a code of top for any finite s <= 65504, as before the cap),
 // so q0 is finite for bf16 inputs whose difference overflows, s = 0 gives r = 0 and q = 0, and
 // t is clamped (NaN to the lower end, as rintf's NaN clamps to 0).
@@ -182,7 +176,7 @@ __device__ __forceinline__ void pack_row_unit(const row_task& tk, int64_t head, 
   uint32_t raw[V / 2];
   const uint16_t* src = tk.x + head * tk.x_head_stride + uu * V;
 #pragma unroll
-  for (int i = 0; i < V / 8; ++i) load_words<16>(src + 8 * i, raw + 4 * i);
+  for (int i = 0; i < V / 8; ++i) load_words(src + 8 * i, raw + 4 * i);
   uint32_t lo2 = raw[0], hi2 = raw[0];
 #pragma unroll
   for (int i = 1; i < V / 2; ++i) {
@@ -420,7 +414,7 @@ __global__ void __launch_bounds__(256) pack_interleaved_kernel(const uint16_t* x
   const uint32_t uu32 = static_cast<uint32_t>(uu);
   const int t = static_cast<int>(uu32 / static_cast<uint32_t>(octets)), o = static_cast<int>(uu32 - t * octets);
   uint32_t raw[4];
-  load_words<16>(x + head * x_head_stride + uu * 8, raw);
+  load_words(x + head * x_head_stride + uu * 8, raw);
   uint32_t lo2 = raw[0], hi2 = raw[0];
 #pragma unroll
   for (int i = 1; i < 4; ++i) lo2 = min2<BF>(lo2, raw[i]), hi2 = max2<BF>(hi2, raw[i]);
