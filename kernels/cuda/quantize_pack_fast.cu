@@ -166,39 +166,36 @@ struct row_launch {
   int count, group;
 };
 
-template <int B, int V, bool BF>
-__device__ __forceinline__ void pack_row_unit(const row_task& tk, int64_t head, int64_t u, int group) {
-  constexpr int kBytes = V * B / 8;  // packed bytes per thread: 1 .. 32
-  const int64_t units_per_head = tk.units_per_head;
-  // Threads past the end redo the last unit (their whole group is past the end: no stores),
-  // so every lane takes part in the shuffles.
-  const int64_t uu = u < units_per_head ? u : units_per_head - 1;
-  uint32_t raw[V / 2];
-  const uint16_t* src = tk.x + head * tk.x_head_stride + uu * V;
-#pragma unroll
-  for (int i = 0; i < V / 8; ++i) load_words(src + 8 * i, raw + 4 * i);
+// Extremes of the group of V values in raw (16-bit pairs) shared by `lanes` adjacent lanes
+// (every lane takes part in the shuffles); nan: whether the group holds a NaN (hi ignores it).
+template <int V, bool BF>
+__device__ __forceinline__ void group_extremes(const uint32_t (&raw)[V / 2], int lanes, float& lo, float& hi, int& nan) {
   uint32_t lo2 = raw[0], hi2 = raw[0];
 #pragma unroll
   for (int i = 1; i < V / 2; ++i) {
     lo2 = min2<BF>(lo2, raw[i]);
     hi2 = max2_seeing_nan<BF>(hi2, raw[i]);
   }
-  int nan = has_nan<BF>(hi2);
+  nan = has_nan<BF>(hi2);
   if (nan) {
     hi2 = raw[0];
 #pragma unroll
     for (int i = 1; i < V / 2; ++i) hi2 = max2<BF>(hi2, raw[i]);
   }
-  float lo = fminf(half_of<BF>(lo2, 0), half_of<BF>(lo2, 1));
-  float hi = fmaxf(half_of<BF>(hi2, 0), half_of<BF>(hi2, 1));
-  const int lanes = group / V;  // power of two <= 32, groups start at lane multiples
+  lo = fminf(half_of<BF>(lo2, 0), half_of<BF>(lo2, 1));
+  hi = fmaxf(half_of<BF>(hi2, 0), half_of<BF>(hi2, 1));
   for (int off = 1; off < lanes; off <<= 1) {
     lo = fminf(lo, __shfl_xor_sync(0xffffffffu, lo, off));
     hi = fmaxf(hi, __shfl_xor_sync(0xffffffffu, hi, off));
     nan |= __shfl_xor_sync(0xffffffffu, nan, off);
   }
-  if (u >= units_per_head) return;
-  const group_scale gs = group_scale::of(lo, hi, static_cast<float>((1u << B) - 1u), !BF && !nan);
+}
+
+// Codes the V values of raw at B bits and stores their V·B/8 bytes at dst: vector stores when
+// dst is aligned to their size (dense rows), else 4-byte ones (an interleaved token's words).
+template <int B, int V, bool BF, bool kAligned>
+__device__ __forceinline__ void pack_store(const group_scale& gs, const uint32_t (&raw)[V / 2], char* dst) {
+  constexpr int kBytes = V * B / 8;  // 1 .. 32
   constexpr int kPerWord = kBytes >= 4 ? 32 / B : V;
   constexpr int kWords = V / kPerWord;
   uint32_t packed[kWords];
@@ -208,17 +205,40 @@ __device__ __forceinline__ void pack_row_unit(const row_task& tk, int64_t head, 
       const int j = w * kPerWord + i;
       return half_of<BF>(raw[j / 2], j & 1);
     });
-  const int64_t elem = head * (units_per_head * V) + u * V;  // output element index (dense heads)
-  char* dst = reinterpret_cast<char*>(tk.words) + elem * B / 8;
-  if constexpr (kBytes == 1) *reinterpret_cast<uint8_t*>(dst) = static_cast<uint8_t>(packed[0]);
-  else if constexpr (kBytes == 2) *reinterpret_cast<uint16_t*>(dst) = static_cast<uint16_t>(packed[0]);
-  else if constexpr (kBytes == 4) *reinterpret_cast<uint32_t*>(dst) = packed[0];
-  else if constexpr (kBytes == 8) *reinterpret_cast<uint2*>(dst) = make_uint2(packed[0], packed[1]);
-  else {
+  if constexpr (kBytes == 1) {
+    *reinterpret_cast<uint8_t*>(dst) = static_cast<uint8_t>(packed[0]);
+  } else if constexpr (kBytes == 2) {
+    *reinterpret_cast<uint16_t*>(dst) = static_cast<uint16_t>(packed[0]);
+  } else if constexpr (!kAligned || kBytes == 4) {
+#pragma unroll
+    for (int w = 0; w < kWords; ++w) reinterpret_cast<uint32_t*>(dst)[w] = packed[w];
+  } else if constexpr (kBytes == 8) {
+    *reinterpret_cast<uint2*>(dst) = make_uint2(packed[0], packed[1]);
+  } else {
 #pragma unroll
     for (int i = 0; i < kBytes / 16; ++i)
       reinterpret_cast<uint4*>(dst)[i] = make_uint4(packed[4 * i], packed[4 * i + 1], packed[4 * i + 2], packed[4 * i + 3]);
   }
+}
+
+template <int B, int V, bool BF>
+__device__ __forceinline__ void pack_row_unit(const row_task& tk, int64_t head, int64_t u, int group) {
+  const int64_t units_per_head = tk.units_per_head;
+  // Threads past the end redo the last unit (their whole group is past the end: no stores),
+  // so every lane takes part in the shuffles.
+  const int64_t uu = u < units_per_head ? u : units_per_head - 1;
+  uint32_t raw[V / 2];
+  const uint16_t* src = tk.x + head * tk.x_head_stride + uu * V;
+#pragma unroll
+  for (int i = 0; i < V / 8; ++i) load_words(src + 8 * i, raw + 4 * i);
+  const int lanes = group / V;  // power of two <= 32, groups start at lane multiples
+  float lo, hi;
+  int nan;
+  group_extremes<V, BF>(raw, lanes, lo, hi, nan);
+  if (u >= units_per_head) return;
+  const group_scale gs = group_scale::of(lo, hi, static_cast<float>((1u << B) - 1u), !BF && !nan);
+  const int64_t elem = head * (units_per_head * V) + u * V;  // output element index (dense heads)
+  pack_store<B, V, BF, true>(gs, raw, reinterpret_cast<char*>(tk.words) + elem * B / 8);
   if ((threadIdx.x & (lanes - 1)) == 0) {
     const int64_t gidx = elem / group;
     tk.scales[gidx] = gs.s16;
@@ -393,74 +413,74 @@ __global__ void __launch_bounds__(256, 3) pack_channels_kernel(const __grid_cons
 }
 
 // Token-interleaved layout (core/cache InterleavedTensor): token t has its own width
-// bits[t] and its codes start at word word_offset[t]. A thread quantizes 8 consecutive
-// channels of one token (one 16-byte load), the G/8 lanes of a group meet by shuffles, as in
-// pack_rows_kernel; the width is read per token. 1/2/4/8 bits: the thread's 8·b bits are its
-// own; 3 bits (ten codes per word, words shared between threads) are OR-ed into the zeroed
-// words; 16 bits: the values as fp16 pairs. (One thread per group, the general kernel, read
-// its group with 2-byte loads: 8-9 % of copy bandwidth.)
-template <bool BF>
+// bits[t] and its codes start at word word_offset[t]. A thread quantizes V = min(G, 32)
+// consecutive channels of one token (V/8 16-byte loads, issued after the token's width and
+// first word so the three round trips overlap), the G/V lanes of a group meet by shuffles, as
+// in pack_rows_kernel. 1/2/4/8 bits: the thread's V·b bits are its own (4-byte stores: a
+// token's words are only word aligned); 3 bits (ten codes per word, words shared between
+// threads) are OR-ed into the zeroed words; 16 bits: the values as fp16 pairs. (A thread per 8
+// channels with the width read after the extremes: 43 % of copy bandwidth; one thread per
+// group, the general kernel, 8-9 %.)
+template <int V, bool BF>
 __global__ void __launch_bounds__(256) pack_interleaved_kernel(const uint16_t* x, int tokens, int channels,
                                                                int64_t x_head_stride, const uint8_t* bits,
                                                                const uint32_t* word_offset, int64_t words_per_head,
                                                                int group, uint32_t* words, uint16_t* scales,
                                                                uint16_t* mins) {
-  const int octets = channels / 8;
-  const int64_t units = static_cast<int64_t>(tokens) * octets;
+  const int per_token = channels / V;
+  const int64_t units = static_cast<int64_t>(tokens) * per_token;
   const int64_t u = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   const int64_t head = blockIdx.y;
   const int64_t uu = u < units ? u : units - 1;  // past the end: redo the last unit, no stores
   // 32-bit division (the launcher checks units < 2^31): a 64-bit one is a subroutine call
   const uint32_t uu32 = static_cast<uint32_t>(uu);
-  const int t = static_cast<int>(uu32 / static_cast<uint32_t>(octets)), o = static_cast<int>(uu32 - t * octets);
-  uint32_t raw[4];
-  load_words(x + head * x_head_stride + uu * 8, raw);
-  uint32_t lo2 = raw[0], hi2 = raw[0];
-#pragma unroll
-  for (int i = 1; i < 4; ++i) lo2 = min2<BF>(lo2, raw[i]), hi2 = max2<BF>(hi2, raw[i]);
-  float lo = fminf(half_of<BF>(lo2, 0), half_of<BF>(lo2, 1));
-  float hi = fmaxf(half_of<BF>(hi2, 0), half_of<BF>(hi2, 1));
-  const int lanes = group / 8;  // power of two <= 32; a group never spans two tokens
-  for (int off = 1; off < lanes; off <<= 1) {
-    lo = fminf(lo, __shfl_xor_sync(0xffffffffu, lo, off));
-    hi = fmaxf(hi, __shfl_xor_sync(0xffffffffu, hi, off));
-  }
-  if (u >= units) return;
+  const int t = static_cast<int>(uu32 / static_cast<uint32_t>(per_token)), o = static_cast<int>(uu32 - t * per_token);
   const int b = bits[t];
-  uint32_t* row = words + head * words_per_head + word_offset[t];
+  const uint32_t first = word_offset[t];
+  uint32_t raw[V / 2];
+  const uint16_t* src = x + head * x_head_stride + uu * V;
+#pragma unroll
+  for (int i = 0; i < V / 8; ++i) load_words(src + 8 * i, raw + 4 * i);
+  const int lanes = group / V;  // power of two <= 32; a group never spans two tokens
+  float lo, hi;
+  int nan;
+  group_extremes<V, BF>(raw, lanes, lo, hi, nan);
+  if (u >= units) return;
+  uint32_t* row = words + head * words_per_head + first;
   auto value = [&](int i) { return half_of<BF>(raw[i / 2], i & 1); };
   const int64_t sidx = (head * tokens + t) * (channels / group) + o / lanes;
   const bool group_lead = (o & (lanes - 1)) == 0;
   if (b == 16) {  // channel 2j in the low half of word j
 #pragma unroll
-    for (int i = 0; i < 4; ++i)
-      row[4 * o + i] = BF ? static_cast<uint32_t>(half_bits(value(2 * i))) | (static_cast<uint32_t>(half_bits(value(2 * i + 1))) << 16)
-                          : raw[i];
+    for (int i = 0; i < V / 2; ++i)
+      row[(V / 2) * o + i] = BF ? static_cast<uint32_t>(half_bits(value(2 * i))) | (static_cast<uint32_t>(half_bits(value(2 * i + 1))) << 16)
+                                : raw[i];
     if (group_lead) scales[sidx] = mins[sidx] = 0;
     return;
   }
-  const group_scale gs = group_scale::of(lo, hi, static_cast<float>((1u << b) - 1u));
-  char* dst = reinterpret_cast<char*>(row) + o * b;  // 8·b bits start at bit 8·o·b
+  const group_scale gs = group_scale::of(lo, hi, static_cast<float>((1u << b) - 1u), !BF && !nan);
+  char* dst = reinterpret_cast<char*>(row) + o * V * b / 8;  // V·b bits start at bit V·o·b
   switch (b) {
-    case 1: *reinterpret_cast<uint8_t*>(dst) = static_cast<uint8_t>(pack_word<1, 8, BF>(gs, value)); break;
-    case 2: *reinterpret_cast<uint16_t*>(dst) = static_cast<uint16_t>(pack_word<2, 8, BF>(gs, value)); break;
-    case 4: *reinterpret_cast<uint32_t*>(dst) = pack_word<4, 8, BF>(gs, value); break;
-    case 8: {  // 8-byte run at a 4-byte aligned offset
-      reinterpret_cast<uint32_t*>(dst)[0] = pack_word<8, 4, BF>(gs, value);
-      reinterpret_cast<uint32_t*>(dst)[1] = pack_word<8, 4, BF>(gs, [&](int i) { return value(4 + i); });
-      break;
-    }
+    case 1: pack_store<1, V, BF, false>(gs, raw, dst); break;
+    case 2: pack_store<2, V, BF, false>(gs, raw, dst); break;
+    case 4: pack_store<4, V, BF, false>(gs, raw, dst); break;
+    case 8: pack_store<8, V, BF, false>(gs, raw, dst); break;
     default: {  // 3 (bits[] holds 1, 2, 3, 4, 8, 16): ten codes per word, the exact division
-      const int ch0 = 8 * o, w0 = ch0 / 10;
-      uint32_t acc[2] = {0u, 0u};
+      const int ch0 = V * o, w0 = ch0 / 10;
+      uint32_t acc[V / 10 + 2] = {};
 #pragma unroll
-      for (int i = 0; i < 8; ++i) {
+      for (int i = 0; i < V; ++i) {
         const float q = gs.s == 0.f ? 0.f : rintf(__fdiv_rn(__fsub_rn(value(i), gs.m), gs.s));
         const int ch = ch0 + i;
         acc[ch / 10 - w0] |= static_cast<uint32_t>(fminf(fmaxf(q, 0.f), 7.f)) << (3 * (ch % 10));
       }
-      atomicOr(row + w0, acc[0]);
-      if (acc[1]) atomicOr(row + w0 + 1, acc[1]);
+      const int last = (ch0 + V - 1) / 10 - w0;
+#pragma unroll
+      for (int k = 0; k < V / 10 + 2; ++k) {
+        // words wholly inside the thread's channels are its own; the two ends may be shared
+        if (k == 0 || k == last) atomicOr(row + w0 + k, acc[k]);
+        else if (k < last) row[w0 + k] = acc[k];
+      }
       break;
     }
   }
@@ -609,16 +629,26 @@ bool launch_interleaved(const void* x, input_dtype dt, int heads, int tokens, in
   if (dt == input_dtype::f32 || group_size % 8 != 0 || lanes > 32 || (lanes & (lanes - 1)) != 0 ||
       reinterpret_cast<uintptr_t>(x) % 16 != 0 || x_head_stride % 8 != 0 || heads > 65535)
     return false;
-  const int64_t units = static_cast<int64_t>(tokens) * (channels / 8);
+  const int V = std::min(group_size, 32);
+  const int64_t units = static_cast<int64_t>(tokens) * (channels / V);
   if (units >= (int64_t{1} << 31)) return false;
   const dim3 grid(static_cast<unsigned>((units + 255) / 256), static_cast<unsigned>(heads));
   const uint16_t* xs = static_cast<const uint16_t*>(x);
-  if (dt == input_dtype::bf16)
-    pack_interleaved_kernel<true><<<grid, 256, 0, stream>>>(xs, tokens, channels, x_head_stride, bits, word_offset,
-                                                            words_per_head, group_size, words, scales, mins);
-  else
-    pack_interleaved_kernel<false><<<grid, 256, 0, stream>>>(xs, tokens, channels, x_head_stride, bits, word_offset,
-                                                             words_per_head, group_size, words, scales, mins);
+#define WQ_PACK_INTERLEAVED(VV)                                                                                     \
+  if (dt == input_dtype::bf16)                                                                                      \
+    pack_interleaved_kernel<VV, true><<<grid, 256, 0, stream>>>(xs, tokens, channels, x_head_stride, bits,          \
+                                                                word_offset, words_per_head, group_size, words,     \
+                                                                scales, mins);                                      \
+  else                                                                                                              \
+    pack_interleaved_kernel<VV, false><<<grid, 256, 0, stream>>>(xs, tokens, channels, x_head_stride, bits,         \
+                                                                 word_offset, words_per_head, group_size, words,    \
+                                                                 scales, mins)
+  switch (V) {
+    case 8: WQ_PACK_INTERLEAVED(8); break;
+    case 16: WQ_PACK_INTERLEAVED(16); break;
+    default: WQ_PACK_INTERLEAVED(32); break;
+  }
+#undef WQ_PACK_INTERLEAVED
   WQ_CUDA_CHECK_LAUNCH();
   return true;
 }

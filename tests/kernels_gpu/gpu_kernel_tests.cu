@@ -214,7 +214,7 @@ void test_pack_many(ledger& lg) {
 
 void test_interleaved_identity(ledger& lg) {
   for (int D : {64, 128})
-    for (int g : {16, 32, 128})
+    for (int g : {8, 16, 32, 128})
       for (int T : {1, 37, 500}) {
         if (D % g) continue;
         const int H = 2;
