@@ -378,11 +378,11 @@ void quantize_pack_interleaved(const void* x, input_dtype dtype, int heads, int 
   if (group_size < 2 || channels % group_size != 0 || group_size % 2 != 0)
     throw std::invalid_argument("quantize_pack_interleaved: group_size must be even and divide channels");
   if (heads < 1 || tokens < 1) return;
-  // 3-bit tokens may share words between groups: start from zero so OR-ing is exact.
-  WQ_CUDA_CHECK(cudaMemsetAsync(words, 0, static_cast<size_t>(heads) * words_per_head * 4, stream));
   if (fast_pack::launch_interleaved(x, dtype, heads, tokens, channels, x_head_stride, bits, word_offset, words_per_head,
                                     group_size, words, scales, mins, stream))
     return;
+  // 3-bit tokens may share words between groups: start from zero so OR-ing is exact.
+  WQ_CUDA_CHECK(cudaMemsetAsync(words, 0, static_cast<size_t>(heads) * words_per_head * 4, stream));
   const int64_t threads = static_cast<int64_t>(heads) * tokens * (channels / group_size);
   quantize_interleaved_kernel<<<blocks_for(threads), 256, 0, stream>>>(
       x, dtype, heads, tokens, channels, x_head_stride, bits, word_offset, words_per_head, group_size,

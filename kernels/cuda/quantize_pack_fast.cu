@@ -108,10 +108,22 @@ struct group_scale {
 // (The previous version, q0 rounded directly and the word redone by the exact division when a
 // q0 lay within 2^-13 of a half, branched per word; at 1 and 2 bits a warp took that branch
 // for about one word in five.)
+constexpr float kMagic = 12582912.f;  // 1.5·2^23
+constexpr uint32_t kMagicBits = 0x4B400000u;
+
+// 1.5·2^23 + code as float bits, for a plain group (no clamp) and for any group (clamped to
+// [0, top]).
+__device__ __forceinline__ uint32_t magic_code_plain(const group_scale& gs, float x) {
+  return __float_as_uint(__fadd_rn(quotient_by_reciprocal(__fsub_rn(x, gs.m), gs.s, gs.r), kMagic));
+}
+__device__ __forceinline__ uint32_t magic_code_clamped(const group_scale& gs, float x, float top) {
+  const float a = fminf(__fsub_rn(x, gs.m), 1073741824.f);
+  const float q = quotient_by_reciprocal(a, gs.s, gs.r);
+  return __float_as_uint(fminf(fmaxf(__fadd_rn(q, kMagic), kMagic), kMagic + top));
+}
+
 template <int B, int N, bool BF, class X>
 __device__ __forceinline__ uint32_t pack_word(const group_scale& gs, X x) {
-  constexpr float kMagic = 12582912.f;  // 1.5·2^23
-  constexpr uint32_t kMagicBits = 0x4B400000u;
   constexpr float top = static_cast<float>((1u << B) - 1u);
   constexpr uint32_t kOffset = [] {
     uint32_t o = 0;
@@ -122,19 +134,12 @@ __device__ __forceinline__ uint32_t pack_word(const group_scale& gs, X x) {
   if constexpr (!BF) {
     if (gs.plain) {
 #pragma unroll
-      for (int i = 0; i < N; ++i) {
-        const float q = quotient_by_reciprocal(__fsub_rn(x(i), gs.m), gs.s, gs.r);
-        acc += __float_as_uint(__fadd_rn(q, kMagic)) << (B * i);
-      }
+      for (int i = 0; i < N; ++i) acc += magic_code_plain(gs, x(i)) << (B * i);
       return acc - kOffset;
     }
   }
 #pragma unroll
-  for (int i = 0; i < N; ++i) {
-    const float a = fminf(__fsub_rn(x(i), gs.m), 1073741824.f);
-    const float q = quotient_by_reciprocal(a, gs.s, gs.r);
-    acc += __float_as_uint(fminf(fmaxf(__fadd_rn(q, kMagic), kMagic), kMagic + top)) << (B * i);
-  }
+  for (int i = 0; i < N; ++i) acc += magic_code_clamped(gs, x(i), top) << (B * i);
   return acc - kOffset;
 }
 
@@ -191,27 +196,18 @@ __device__ __forceinline__ void group_extremes(const uint32_t (&raw)[V / 2], int
   }
 }
 
-// Codes the V values of raw at B bits and stores their V·B/8 bytes at dst: vector stores when
-// dst is aligned to their size (dense rows), else 4-byte ones (an interleaved token's words).
-template <int B, int V, bool BF, bool kAligned>
-__device__ __forceinline__ void pack_store(const group_scale& gs, const uint32_t (&raw)[V / 2], char* dst) {
-  constexpr int kBytes = V * B / 8;  // 1 .. 32
-  constexpr int kPerWord = kBytes >= 4 ? 32 / B : V;
-  constexpr int kWords = V / kPerWord;
-  uint32_t packed[kWords];
-#pragma unroll
-  for (int w = 0; w < kWords; ++w)
-    packed[w] = pack_word<B, kPerWord, BF>(gs, [&](int i) {
-      const int j = w * kPerWord + i;
-      return half_of<BF>(raw[j / 2], j & 1);
-    });
+// The V·B/8 bytes of V codes of B bits (1 .. 32 bytes) at dst: vector stores when dst is
+// aligned to their size (dense rows), else 4-byte ones (an interleaved token's words).
+template <int B, int V, bool kAligned>
+__device__ __forceinline__ void store_packed(const uint32_t* packed, char* dst) {
+  constexpr int kBytes = V * B / 8;
   if constexpr (kBytes == 1) {
     *reinterpret_cast<uint8_t*>(dst) = static_cast<uint8_t>(packed[0]);
   } else if constexpr (kBytes == 2) {
     *reinterpret_cast<uint16_t*>(dst) = static_cast<uint16_t>(packed[0]);
   } else if constexpr (!kAligned || kBytes == 4) {
 #pragma unroll
-    for (int w = 0; w < kWords; ++w) reinterpret_cast<uint32_t*>(dst)[w] = packed[w];
+    for (int w = 0; w < kBytes / 4; ++w) reinterpret_cast<uint32_t*>(dst)[w] = packed[w];
   } else if constexpr (kBytes == 8) {
     *reinterpret_cast<uint2*>(dst) = make_uint2(packed[0], packed[1]);
   } else {
@@ -219,6 +215,27 @@ __device__ __forceinline__ void pack_store(const group_scale& gs, const uint32_t
     for (int i = 0; i < kBytes / 16; ++i)
       reinterpret_cast<uint4*>(dst)[i] = make_uint4(packed[4 * i], packed[4 * i + 1], packed[4 * i + 2], packed[4 * i + 3]);
   }
+}
+
+// Words of V codes at B bits: kPerWord codes per word (V when they fill less than a word).
+template <int B, int V>
+struct code_words {
+  static constexpr int kPerWord = V * B >= 32 ? 32 / B : V;
+  static constexpr int kWords = V / kPerWord;
+};
+
+// Codes the V values of raw at B bits (the width known at compile time) and stores them at dst.
+template <int B, int V, bool BF>
+__device__ __forceinline__ void pack_store(const group_scale& gs, const uint32_t (&raw)[V / 2], char* dst) {
+  using W = code_words<B, V>;
+  uint32_t packed[W::kWords];
+#pragma unroll
+  for (int w = 0; w < W::kWords; ++w)
+    packed[w] = pack_word<B, W::kPerWord, BF>(gs, [&](int i) {
+      const int j = w * W::kPerWord + i;
+      return half_of<BF>(raw[j / 2], j & 1);
+    });
+  store_packed<B, V, true>(packed, dst);
 }
 
 template <int B, int V, bool BF>
@@ -238,7 +255,7 @@ __device__ __forceinline__ void pack_row_unit(const row_task& tk, int64_t head, 
   if (u >= units_per_head) return;
   const group_scale gs = group_scale::of(lo, hi, static_cast<float>((1u << B) - 1u), !BF && !nan);
   const int64_t elem = head * (units_per_head * V) + u * V;  // output element index (dense heads)
-  pack_store<B, V, BF, true>(gs, raw, reinterpret_cast<char*>(tk.words) + elem * B / 8);
+  pack_store<B, V, BF>(gs, raw, reinterpret_cast<char*>(tk.words) + elem * B / 8);
   if ((threadIdx.x & (lanes - 1)) == 0) {
     const int64_t gidx = elem / group;
     tk.scales[gidx] = gs.s16;
@@ -412,15 +429,63 @@ __global__ void __launch_bounds__(256, 3) pack_channels_kernel(const __grid_cons
   }
 }
 
+// Packs V codes (one per register) at B bits and stores them at an interleaved token's dst.
+template <int B, int V>
+__device__ __forceinline__ void store_codes(const uint32_t (&code)[V], char* dst) {
+  using W = code_words<B, V>;
+  uint32_t packed[W::kWords];
+#pragma unroll
+  for (int w = 0; w < W::kWords; ++w) {
+    packed[w] = 0u;
+#pragma unroll
+    for (int i = 0; i < W::kPerWord; ++i) packed[w] |= code[w * W::kPerWord + i] << (B * i);
+  }
+  store_packed<B, V, false>(packed, dst);
+}
+
+// 3-bit codes of channels ch0 .. ch0 + V − 1 of a token: ten per word (channel c at bit
+// 3·(c % 10) of word c / 10), so a word may hold channels of two threads. Each thread owns the
+// bits of its channels, and the thread holding a word's last channel (of the token) also the
+// bits above it; a word it owns whole is stored, a shared one is cleared and set on its own
+// bits by two atomics, so no thread needs the words zeroed first.
+template <int V>
+__device__ __forceinline__ void store_codes_3bit(const uint32_t (&code)[V], uint32_t* row, int ch0, int channels) {
+  constexpr int kSpan = V / 10 + 2;  // words the V channels can touch
+  const int w0 = ch0 / 10, last_ch = ch0 + V - 1;
+  uint32_t acc[kSpan] = {}, own[kSpan] = {};
+#pragma unroll
+  for (int i = 0; i < V; ++i) {
+    const int ch = ch0 + i, k = ch / 10 - w0, sh = 3 * (ch % 10);
+#pragma unroll
+    for (int j = 0; j < kSpan; ++j)  // compile-time index: the arrays stay in registers
+      if (j == k) {
+        acc[j] |= code[i] << sh;
+        // the word's last channel: the bits above it too
+        own[j] |= (ch % 10 == 9 || ch == channels - 1) ? ~0u << sh : 7u << sh;
+      }
+  }
+#pragma unroll
+  for (int j = 0; j < kSpan; ++j) {
+    if (w0 + j > last_ch / 10) break;
+    uint32_t* w = row + w0 + j;
+    if (own[j] == ~0u) {
+      *w = acc[j];
+    } else {
+      atomicAnd(w, ~own[j]);
+      atomicOr(w, acc[j]);
+    }
+  }
+}
+
 // Token-interleaved layout (core/cache InterleavedTensor): token t has its own width
 // bits[t] and its codes start at word word_offset[t]. A thread quantizes V = min(G, 32)
 // consecutive channels of one token (V/8 16-byte loads, issued after the token's width and
 // first word so the three round trips overlap), the G/V lanes of a group meet by shuffles, as
 // in pack_rows_kernel. 1/2/4/8 bits: the thread's V·b bits are its own (4-byte stores: a
-// token's words are only word aligned); 3 bits (ten codes per word, words shared between
-// threads) are OR-ed into the zeroed words; 16 bits: the values as fp16 pairs. (A thread per 8
-// channels with the width read after the extremes: 43 % of copy bandwidth; one thread per
-// group, the general kernel, 8-9 %.)
+// token's words are only word aligned); 3 bits: store_codes_3bit; 16 bits: the values as fp16
+// pairs. The words need no zeroing. (A thread per 8 channels with the width read after the
+// extremes, each width coded in its own branch, and the words zeroed first: 43 % of copy
+// bandwidth; one thread per group, the general kernel, 8-9 %.)
 template <int V, bool BF>
 __global__ void __launch_bounds__(256) pack_interleaved_kernel(const uint16_t* x, int tokens, int channels,
                                                                int64_t x_head_stride, const uint8_t* bits,
@@ -458,31 +523,25 @@ __global__ void __launch_bounds__(256) pack_interleaved_kernel(const uint16_t* x
     if (group_lead) scales[sidx] = mins[sidx] = 0;
     return;
   }
-  const group_scale gs = group_scale::of(lo, hi, static_cast<float>((1u << b) - 1u), !BF && !nan);
+  // The codes at the token's width, computed alike for every width (the lanes of a warp hold
+  // tokens of different widths): only the packing below branches on it.
+  const float top = static_cast<float>((1u << b) - 1u);
+  const group_scale gs = group_scale::of(lo, hi, top, !BF && !nan);
+  uint32_t code[V];
+  if (!BF && gs.plain) {
+#pragma unroll
+    for (int i = 0; i < V; ++i) code[i] = magic_code_plain(gs, value(i)) - kMagicBits;
+  } else {
+#pragma unroll
+    for (int i = 0; i < V; ++i) code[i] = magic_code_clamped(gs, value(i), top) - kMagicBits;
+  }
   char* dst = reinterpret_cast<char*>(row) + o * V * b / 8;  // V·b bits start at bit V·o·b
   switch (b) {
-    case 1: pack_store<1, V, BF, false>(gs, raw, dst); break;
-    case 2: pack_store<2, V, BF, false>(gs, raw, dst); break;
-    case 4: pack_store<4, V, BF, false>(gs, raw, dst); break;
-    case 8: pack_store<8, V, BF, false>(gs, raw, dst); break;
-    default: {  // 3 (bits[] holds 1, 2, 3, 4, 8, 16): ten codes per word, the exact division
-      const int ch0 = V * o, w0 = ch0 / 10;
-      uint32_t acc[V / 10 + 2] = {};
-#pragma unroll
-      for (int i = 0; i < V; ++i) {
-        const float q = gs.s == 0.f ? 0.f : rintf(__fdiv_rn(__fsub_rn(value(i), gs.m), gs.s));
-        const int ch = ch0 + i;
-        acc[ch / 10 - w0] |= static_cast<uint32_t>(fminf(fmaxf(q, 0.f), 7.f)) << (3 * (ch % 10));
-      }
-      const int last = (ch0 + V - 1) / 10 - w0;
-#pragma unroll
-      for (int k = 0; k < V / 10 + 2; ++k) {
-        // words wholly inside the thread's channels are its own; the two ends may be shared
-        if (k == 0 || k == last) atomicOr(row + w0 + k, acc[k]);
-        else if (k < last) row[w0 + k] = acc[k];
-      }
-      break;
-    }
+    case 1: store_codes<1, V>(code, dst); break;
+    case 2: store_codes<2, V>(code, dst); break;
+    case 4: store_codes<4, V>(code, dst); break;
+    case 8: store_codes<8, V>(code, dst); break;
+    default: store_codes_3bit<V>(code, row, V * o, channels); break;  // 3 (bits[]: 1, 2, 3, 4, 8, 16)
   }
   if (group_lead) {
     scales[sidx] = gs.s16;

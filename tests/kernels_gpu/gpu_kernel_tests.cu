@@ -237,6 +237,7 @@ void test_interleaved_identity(ledger& lg) {
                       doffs = upload(offs.data(), T * 4);
         device_buffer dw(static_cast<size_t>(H) * total * 4), ds(static_cast<size_t>(H) * T * (D / g) * 2),
             dm(ds.bytes());
+        WQ_CUDA_CHECK(cudaMemset(dw.get(), 0xA5, dw.bytes()));  // the kernels must write every bit of the words
         quantize_pack_interleaved(dx.get(), bf16 ? input_dtype::bf16 : input_dtype::f16, H, T, D, static_cast<int64_t>(T) * D, dbits.as<uint8_t>(),
                                   doffs.as<uint32_t>(), total, g, dw.as<uint32_t>(), ds.as<uint16_t>(),
                                   dm.as<uint16_t>(), nullptr);
