@@ -2,10 +2,7 @@
 #include "kernels/cuda/attention.cuh"
 
 #include <algorithm>
-#include <cstdlib>
 #include <cmath>
-#include <map>
-#include <mutex>
 #include <tuple>
 #include <stdexcept>
 #include <string>
@@ -14,6 +11,7 @@
 #include "kernels/cuda/attention_decode.cuh"
 #include "kernels/cuda/attention_kernel.cuh"
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/device_query_cache.h"
 #include "kernels/dispatch.h"
 
 namespace wq::kernels {
@@ -327,63 +325,30 @@ struct launch_plan {
   bool decode = false;  // warp-independent decode kernel (attention_decode.cuh)
 };
 
-// Register cap of the decode kernel: 3 blocks per SM (168 registers) unless WQ_DECODE_MINB=4
-// (128 registers, more warps, some spills): a tuning switch for the benchmark.
-int decode_min_blocks() {
-  static const int v = [] {
-    const char* e = std::getenv("WQ_DECODE_MINB");
-    return e && std::atoi(e) == 4 ? 4 : 3;
-  }();
-  return v;
-}
-
 int device_sm_count() {
-  int dev = 0;
-  WQ_CUDA_CHECK(cudaGetDevice(&dev));
-  static std::mutex mutex;
-  static std::map<int, int> cache;
-  std::lock_guard<std::mutex> lock(mutex);
-  auto it = cache.find(dev);
-  if (it != cache.end()) return it->second;
-  int sms = 0;
-  WQ_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
-  cache[dev] = sms;
-  return sms;
+  return cached_query(0, [](int dev) {
+    int sms = 0;
+    WQ_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+    return sms;
+  });
 }
 
 // Blocks of the chosen instantiation that fit on one SM (registers and shared memory decide).
-// Cached per (device, instantiation): the query costs microseconds and would land inside the
-// event-timed region of every launch.
 int resident_blocks(int head_dim, int nt, bool fast, bool decode) {
-  int dev = 0;
-  WQ_CUDA_CHECK(cudaGetDevice(&dev));
-  static std::mutex mutex;
-  static std::map<std::tuple<int, int, int, int>, int> cache;
-  const auto key = std::make_tuple(dev, head_dim, nt, decode ? 2 : static_cast<int>(fast));
-  {
-    std::lock_guard<std::mutex> lock(mutex);
-    auto it = cache.find(key);
-    if (it != cache.end()) return it->second;
-  }
-  int blocks = 1;
-  dispatch_head_dim(head_dim, [&](auto dim) {
-    constexpr int D = decltype(dim)::value;
-    const void* fn = fast ? (nt == 1 ? reinterpret_cast<const void*>(&detail::attention_split_kernel<D, 1, true>)
-                                     : reinterpret_cast<const void*>(&detail::attention_split_kernel<D, 2, true>))
-                          : (nt == 1 ? reinterpret_cast<const void*>(&detail::attention_split_kernel<D, 1, false>)
-                                     : reinterpret_cast<const void*>(&detail::attention_split_kernel<D, 2, false>));
-    if (decode) {
-      const void* dfn = decode_min_blocks() == 4 ? reinterpret_cast<const void*>(&detail::attention_decode_kernel<D, 4>)
-                                                 : reinterpret_cast<const void*>(&detail::attention_decode_kernel<D, 3>);
-      WQ_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, dfn, detail::kDecThreads, 0));
-    } else {
-      WQ_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, fn, detail::kThreads, 0));
-    }
+  const auto key = std::make_tuple(head_dim, nt, decode ? 2 : static_cast<int>(fast));
+  return cached_query(key, [&](int) {
+    int blocks = 1;
+    dispatch_head_dim(head_dim, [&](auto dim) {
+      constexpr int D = decltype(dim)::value;
+      const void* fn = decode ? reinterpret_cast<const void*>(&detail::attention_decode_kernel<D>)
+                       : fast ? (nt == 1 ? reinterpret_cast<const void*>(&detail::attention_split_kernel<D, 1, true>)
+                                         : reinterpret_cast<const void*>(&detail::attention_split_kernel<D, 2, true>))
+                              : (nt == 1 ? reinterpret_cast<const void*>(&detail::attention_split_kernel<D, 1, false>)
+                                         : reinterpret_cast<const void*>(&detail::attention_split_kernel<D, 2, false>));
+      WQ_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, fn, decode ? detail::kDecThreads : detail::kThreads, 0));
+    });
+    return std::max(1, blocks);
   });
-  blocks = std::max(1, blocks);
-  std::lock_guard<std::mutex> lock(mutex);
-  cache[key] = blocks;
-  return blocks;
 }
 
 launch_plan plan_launch(const attention_shape& s) {
@@ -488,8 +453,7 @@ void attention_over_segments(const attention_shape& shape, const void* q, const 
     constexpr int D = decltype(dim)::value;
     const dim3 grid(p.splits, p.row_tiles, shape.batch * shape.kv_heads);
     if (p.decode) {
-      if (decode_min_blocks() == 4) detail::attention_decode_kernel<D, 4><<<grid, detail::kDecThreads, 0, stream>>>(args);
-      else detail::attention_decode_kernel<D, 3><<<grid, detail::kDecThreads, 0, stream>>>(args);
+      detail::attention_decode_kernel<D><<<grid, detail::kDecThreads, 0, stream>>>(args);
     } else if (shape.fast_formats) {
       if (p.nt == 1) detail::attention_split_kernel<D, 1, true><<<grid, detail::kThreads, 0, stream>>>(args);
       else detail::attention_split_kernel<D, 2, true><<<grid, detail::kThreads, 0, stream>>>(args);

@@ -495,9 +495,9 @@ __device__ __forceinline__ void tile_general(const dec_tensor& k, const dec_tens
 }
 
 // grid: (splits, 1, batch·kv_heads); block: 4 independent warps, each on its own tiles.
-// MINB: blocks per SM the register allocation is capped for (3: 168 registers, 4: 128).
-template <int D, int MINB>
-__global__ void __launch_bounds__(kDecThreads, MINB) attention_decode_kernel(const kernel_args args) {
+// Registers capped for 3 blocks per SM (168; a 128-register build spilled and ran slower).
+template <int D>
+__global__ void __launch_bounds__(kDecThreads, 3) attention_decode_kernel(const kernel_args args) {
   __shared__ float red[kDecWarps * 8 * D + 2 * kDecWarps * 8];
   // The current segment's tensors, per warp (registers are the scarce resource in the loop).
   __shared__ dec_tensor seg_desc[kDecWarps][2];

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/device_query_cache.h"
 #include "kernels/cuda/quantize_pack_fast.cuh"
 
 namespace wq::kernels {
@@ -329,11 +330,10 @@ void launch_general(const pack_task& t, input_dtype dtype, cudaStream_t stream) 
   const int64_t rw = packed_row_words(sp, t.tokens, t.channels), rg = packed_row_groups(sp, t.tokens, t.channels);
   const size_t staged_bytes = static_cast<size_t>(kRowsPerBlock) * (sp.group_size + 1) * 2;
   if (!sp.per_channel && dtype != input_dtype::f32 && staged_bytes <= 96 * 1024) {
-    static bool configured = false;  // raise the dynamic shared-memory limit once per process
-    if (!configured) {
+    cached_query(0, [](int) {  // the dynamic shared-memory limit is raised per device
       WQ_CUDA_CHECK(cudaFuncSetAttribute(quantize_pack_rows_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, 96 * 1024));
-      configured = true;
-    }
+      return 0;
+    });
     const int64_t groups_per_head = static_cast<int64_t>(t.tokens) * rg;
     const dim3 grid(static_cast<unsigned>((groups_per_head + kRowsPerBlock - 1) / kRowsPerBlock), t.heads);
     quantize_pack_rows_kernel<<<grid, kRowsPerBlock, staged_bytes, stream>>>(

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/device_query_cache.h"
 #include "kernels/pack_quotient.h"
 
 namespace wq::kernels::fast_pack {
@@ -568,10 +569,11 @@ int slices_for(int group, int channels, int max_c) {
 }
 
 int device_limit(cudaDeviceAttr attr) {
-  int dev = 0, v = 0;
-  WQ_CUDA_CHECK(cudaGetDevice(&dev));
-  WQ_CUDA_CHECK(cudaDeviceGetAttribute(&v, attr, dev));
-  return v;
+  return cached_query(static_cast<int>(attr), [attr](int dev) {
+    int v = 0;
+    WQ_CUDA_CHECK(cudaDeviceGetAttribute(&v, attr, dev));
+    return v;
+  });
 }
 
 size_t channel_ring_bytes(int group, int channels) { return static_cast<size_t>(kStages) * group * channels * 2; }
@@ -618,10 +620,14 @@ void launch_channels(const std::vector<const pack_task*>& tasks, bool bf, cudaSt
   const int threads = L.channels / 2 * L.slices;
   const size_t smem = channel_ring_bytes(L.group, L.channels);
   auto kernel = bf ? pack_channels_kernel<true> : pack_channels_kernel<false>;
-  WQ_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
-  int per_sm = 0;
-  WQ_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, threads, smem));
-  const int blocks = static_cast<int>(std::min<int64_t>(items, std::max(1, per_sm) * device_limit(cudaDevAttrMultiProcessorCount)));
+  // The shared-memory opt-in and the occupancy query, once per device and configuration.
+  const int per_sm = cached_query(std::make_tuple(bf, threads, smem), [&](int) {
+    WQ_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
+    int n = 0;
+    WQ_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, kernel, threads, smem));
+    return std::max(1, n);
+  });
+  const int blocks = static_cast<int>(std::min<int64_t>(items, per_sm * device_limit(cudaDevAttrMultiProcessorCount)));
   kernel<<<blocks, threads, smem, stream>>>(L);
   WQ_CUDA_CHECK_LAUNCH();
 }
