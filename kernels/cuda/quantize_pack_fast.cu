@@ -620,9 +620,12 @@ void launch_channels(const std::vector<const pack_task*>& tasks, bool bf, cudaSt
   const int threads = L.channels / 2 * L.slices;
   const size_t smem = channel_ring_bytes(L.group, L.channels);
   auto kernel = bf ? pack_channels_kernel<true> : pack_channels_kernel<false>;
-  // The shared-memory opt-in and the occupancy query, once per device and configuration.
+  // The shared-memory opt-in and the occupancy query, once per device and configuration. The
+  // opt-in is the device's maximum (channel_kernel_takes keeps every ring below it): a limit
+  // set to one configuration's size would refuse a larger one launched later.
   const int per_sm = cached_query(std::make_tuple(bf, threads, smem), [&](int) {
-    WQ_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
+    WQ_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                       device_limit(cudaDevAttrMaxSharedMemoryPerBlockOptin)));
     int n = 0;
     WQ_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, kernel, threads, smem));
     return std::max(1, n);
