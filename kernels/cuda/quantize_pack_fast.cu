@@ -1,14 +1,13 @@
-// Fast paths of quantize_pack and quantize_pack_interleaved (quantize_pack.cu): asymmetric
-// min/max groups (fp32 rule) of 1/2/4/8 bits that own whole words (interleaved: also 3- and
-// 16-bit tokens), fp16/bf16 input. Same arithmetic as quantize_group_dev, so the output is
-// bit-identical to core/quant and core/cache.
+// Fast paths of quantize_pack (quantize_pack.cu): asymmetric min/max groups (fp32 rule) of
+// 1/2/4/8 bits that own whole words, fp16/bf16 input; per-token and per-channel kernels that
+// take several tensors per launch. The arithmetic is quantize_pack_codes.cuh's, so the output
+// is bit-identical to core/quant.
 //
 // The kernels are built for memory-level parallelism: every thread issues all of its loads
-// (16-128 bytes) before any arithmetic, its index math is a handful of multiplies (one 32-bit
-// division in the interleaved kernel), and the per-group scale is computed by few lanes. (The previous versions reached
-// 23-30 % of copy bandwidth: the per-token one spent most of its instructions on two 32-bit
-// divisions and one IEEE division per 8 values, the per-channel one had one 4-byte load per
-// thread in flight.)
+// (16-128 bytes) before any arithmetic, its index math is a handful of multiplies, and the
+// per-group scale is computed by few lanes. (The previous versions reached 23-30 % of copy
+// bandwidth: the per-token one spent most of its instructions on two 32-bit divisions and one
+// IEEE division per 8 values, the per-channel one had one 4-byte load per thread in flight.)
 #include "kernels/cuda/quantize_pack_fast.cuh"
 
 #include <cuda_bf16.h>
@@ -24,125 +23,10 @@
 
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/device_query_cache.h"
-#include "kernels/pack_quotient.h"
+#include "kernels/cuda/quantize_pack_codes.cuh"
 
 namespace wq::kernels::fast_pack {
 namespace {
-
-__device__ __forceinline__ uint16_t half_bits(float v) { return __half_as_ushort(__float2half_rn(v)); }
-
-// 16-bit input pairs (fp16 or bf16, BF) as one 32-bit word: element-wise min / max (NaN loses,
-// as fminf / fmaxf) and each half as an exact float.
-template <bool BF, bool kMin>
-__device__ __forceinline__ uint32_t extreme2(uint32_t a, uint32_t b) {
-  using pair = std::conditional_t<BF, __nv_bfloat162, __half2>;
-  const pair x = *reinterpret_cast<const pair*>(&a), y = *reinterpret_cast<const pair*>(&b);
-  const pair m = kMin ? __hmin2(x, y) : __hmax2(x, y);
-  return *reinterpret_cast<const uint32_t*>(&m);
-}
-template <bool BF>
-__device__ __forceinline__ uint32_t min2(uint32_t a, uint32_t b) { return extreme2<BF, true>(a, b); }
-template <bool BF>
-__device__ __forceinline__ uint32_t max2(uint32_t a, uint32_t b) { return extreme2<BF, false>(a, b); }
-// Maximum for the group statistics: fp16 maxima propagate NaN, so a group holding a NaN is seen
-// (has_nan) and kept off pack_word's plain path; its maximum is then recomputed with max2.
-template <bool BF>
-__device__ __forceinline__ uint32_t max2_seeing_nan(uint32_t a, uint32_t b) {
-  if constexpr (BF) {
-    return max2<BF>(a, b);
-  } else {
-    const __half2 m = __hmax2_nan(*reinterpret_cast<const __half2*>(&a), *reinterpret_cast<const __half2*>(&b));
-    return *reinterpret_cast<const uint32_t*>(&m);
-  }
-}
-template <bool BF>
-__device__ __forceinline__ bool has_nan(uint32_t w) {
-  return !BF && ((w & 0x7FFFu) > 0x7C00u || ((w >> 16) & 0x7FFFu) > 0x7C00u);
-}
-template <bool BF>
-__device__ __forceinline__ float half_of(uint32_t w, int hi) {
-  if constexpr (BF) return __uint_as_float(hi ? w & 0xFFFF0000u : w << 16);
-  else return hi ? __high2float(*reinterpret_cast<const __half2*>(&w)) : __low2float(*reinterpret_cast<const __half2*>(&w));
-}
-
-// One 16-byte load (8 values) as 4 words.
-__device__ __forceinline__ void load_words(const uint16_t* p, uint32_t* w) {
-  const uint4 r = __ldg(reinterpret_cast<const uint4*>(p));
-  w[0] = r.x, w[1] = r.y, w[2] = r.z, w[3] = r.w;
-}
-
-// (scale, min) of a group with extremes lo, hi, as core/quant rounds them; r = 1/s (0 if s = 0).
-// plain: fp16 input without NaN (the caller says so), finite extremes and s a normal fp16
-// value, so every q of pack_word lies in [0, top + 1/4] (m = lo exactly, and s is (hi − lo)/top
-// to within 2^-10): no clamp needed.
-struct group_scale {
-  uint16_t s16, m16;
-  float s, m, r;
-  bool plain;
-  __device__ static group_scale of(float lo, float hi, float top, bool fp16_without_nan = false) {
-    group_scale g;
-    g.s16 = half_bits(__fdiv_rn(__fsub_rn(hi, lo), top));
-    g.m16 = half_bits(lo);
-    g.s = __half2float(__ushort_as_half(g.s16));
-    g.m = __half2float(__ushort_as_half(g.m16));
-    g.r = g.s == 0.f ? 0.f : __frcp_rn(g.s);
-    const uint32_t e = g.s16 & 0x7C00u;
-    g.plain = fp16_without_nan && isfinite(lo) && isfinite(hi) && e != 0 && e != 0x7C00u;
-    return g;
-  }
-};
-
-// The codes of N values x(i) at bits B·i of one word: code = clamp(rintf(__fdiv_rn(x − m, s)),
-// 0, top) bit for bit, as core/quant computes it, with no division and no branch per value.
-//
-// The quotient without a division: q = quotient_by_reciprocal(a, s, r) with r = __frcp_rn(s)
-// is exactly __fdiv_rn(a, s) because s is an fp16 value (kernels/pack_quotient.h says why;
-// tests/kernels checks it against IEEE division on the hard cases). t = q + 1.5·2^23 then
-// rounds q to the nearest even integer in t's low mantissa bits (|q| < 2^22), clamping t to
-// [1.5·2^23, 1.5·2^23 + top] clamps the code, and the words are summed with the constant
-// mantissa pattern subtracted once per word.
-// Plain groups (group_scale::plain, the common case) need no clamp: 7 instructions per value
-// (9 otherwise).
-// Otherwise a is capped at 2^30 (a code of top for any finite s <= 65504, as before the cap),
-// so q0 is finite for bf16 inputs whose difference overflows, s = 0 gives r = 0 and q = 0, and
-// t is clamped (NaN to the lower end, as rintf's NaN clamps to 0).
-// (The previous version, q0 rounded directly and the word redone by the exact division when a
-// q0 lay within 2^-13 of a half, branched per word; at 1 and 2 bits a warp took that branch
-// for about one word in five.)
-constexpr float kMagic = 12582912.f;  // 1.5·2^23
-constexpr uint32_t kMagicBits = 0x4B400000u;
-
-// 1.5·2^23 + code as float bits, for a plain group (no clamp) and for any group (clamped to
-// [0, top]).
-__device__ __forceinline__ uint32_t magic_code_plain(const group_scale& gs, float x) {
-  return __float_as_uint(__fadd_rn(quotient_by_reciprocal(__fsub_rn(x, gs.m), gs.s, gs.r), kMagic));
-}
-__device__ __forceinline__ uint32_t magic_code_clamped(const group_scale& gs, float x, float top) {
-  const float a = fminf(__fsub_rn(x, gs.m), 1073741824.f);
-  const float q = quotient_by_reciprocal(a, gs.s, gs.r);
-  return __float_as_uint(fminf(fmaxf(__fadd_rn(q, kMagic), kMagic), kMagic + top));
-}
-
-template <int B, int N, bool BF, class X>
-__device__ __forceinline__ uint32_t pack_word(const group_scale& gs, X x) {
-  constexpr float top = static_cast<float>((1u << B) - 1u);
-  constexpr uint32_t kOffset = [] {
-    uint32_t o = 0;
-    for (int i = 0; i < N; ++i) o += kMagicBits << (B * i);
-    return o;
-  }();
-  uint32_t acc = 0;
-  if constexpr (!BF) {
-    if (gs.plain) {
-#pragma unroll
-      for (int i = 0; i < N; ++i) acc += magic_code_plain(gs, x(i)) << (B * i);
-      return acc - kOffset;
-    }
-  }
-#pragma unroll
-  for (int i = 0; i < N; ++i) acc += magic_code_clamped(gs, x(i), top) << (B * i);
-  return acc - kOffset;
-}
 
 // Tasks of one launch (quantize_pack_many): a block finds its task by the prefix counts.
 constexpr int kMaxTasks = 16;
@@ -171,73 +55,6 @@ struct row_launch {
   int first_block[kMaxTasks];
   int count, group;
 };
-
-// Extremes of the group of V values in raw (16-bit pairs) shared by `lanes` adjacent lanes
-// (every lane takes part in the shuffles); nan: whether the group holds a NaN (hi ignores it).
-template <int V, bool BF>
-__device__ __forceinline__ void group_extremes(const uint32_t (&raw)[V / 2], int lanes, float& lo, float& hi, int& nan) {
-  uint32_t lo2 = raw[0], hi2 = raw[0];
-#pragma unroll
-  for (int i = 1; i < V / 2; ++i) {
-    lo2 = min2<BF>(lo2, raw[i]);
-    hi2 = max2_seeing_nan<BF>(hi2, raw[i]);
-  }
-  nan = has_nan<BF>(hi2);
-  if (nan) {
-    hi2 = raw[0];
-#pragma unroll
-    for (int i = 1; i < V / 2; ++i) hi2 = max2<BF>(hi2, raw[i]);
-  }
-  lo = fminf(half_of<BF>(lo2, 0), half_of<BF>(lo2, 1));
-  hi = fmaxf(half_of<BF>(hi2, 0), half_of<BF>(hi2, 1));
-  for (int off = 1; off < lanes; off <<= 1) {
-    lo = fminf(lo, __shfl_xor_sync(0xffffffffu, lo, off));
-    hi = fmaxf(hi, __shfl_xor_sync(0xffffffffu, hi, off));
-    nan |= __shfl_xor_sync(0xffffffffu, nan, off);
-  }
-}
-
-// The V·B/8 bytes of V codes of B bits (1 .. 32 bytes) at dst: vector stores when dst is
-// aligned to their size (dense rows), else 4-byte ones (an interleaved token's words).
-template <int B, int V, bool kAligned>
-__device__ __forceinline__ void store_packed(const uint32_t* packed, char* dst) {
-  constexpr int kBytes = V * B / 8;
-  if constexpr (kBytes == 1) {
-    *reinterpret_cast<uint8_t*>(dst) = static_cast<uint8_t>(packed[0]);
-  } else if constexpr (kBytes == 2) {
-    *reinterpret_cast<uint16_t*>(dst) = static_cast<uint16_t>(packed[0]);
-  } else if constexpr (!kAligned || kBytes == 4) {
-#pragma unroll
-    for (int w = 0; w < kBytes / 4; ++w) reinterpret_cast<uint32_t*>(dst)[w] = packed[w];
-  } else if constexpr (kBytes == 8) {
-    *reinterpret_cast<uint2*>(dst) = make_uint2(packed[0], packed[1]);
-  } else {
-#pragma unroll
-    for (int i = 0; i < kBytes / 16; ++i)
-      reinterpret_cast<uint4*>(dst)[i] = make_uint4(packed[4 * i], packed[4 * i + 1], packed[4 * i + 2], packed[4 * i + 3]);
-  }
-}
-
-// Words of V codes at B bits: kPerWord codes per word (V when they fill less than a word).
-template <int B, int V>
-struct code_words {
-  static constexpr int kPerWord = V * B >= 32 ? 32 / B : V;
-  static constexpr int kWords = V / kPerWord;
-};
-
-// Codes the V values of raw at B bits (the width known at compile time) and stores them at dst.
-template <int B, int V, bool BF>
-__device__ __forceinline__ void pack_store(const group_scale& gs, const uint32_t (&raw)[V / 2], char* dst) {
-  using W = code_words<B, V>;
-  uint32_t packed[W::kWords];
-#pragma unroll
-  for (int w = 0; w < W::kWords; ++w)
-    packed[w] = pack_word<B, W::kPerWord, BF>(gs, [&](int i) {
-      const int j = w * W::kPerWord + i;
-      return half_of<BF>(raw[j / 2], j & 1);
-    });
-  store_packed<B, V, true>(packed, dst);
-}
 
 template <int B, int V, bool BF>
 __device__ __forceinline__ void pack_row_unit(const row_task& tk, int64_t head, int64_t u, int group) {
@@ -430,126 +247,6 @@ __global__ void __launch_bounds__(256, 3) pack_channels_kernel(const __grid_cons
   }
 }
 
-// Packs V codes (one per register) at B bits and stores them at an interleaved token's dst.
-template <int B, int V>
-__device__ __forceinline__ void store_codes(const uint32_t (&code)[V], char* dst) {
-  using W = code_words<B, V>;
-  uint32_t packed[W::kWords];
-#pragma unroll
-  for (int w = 0; w < W::kWords; ++w) {
-    packed[w] = 0u;
-#pragma unroll
-    for (int i = 0; i < W::kPerWord; ++i) packed[w] |= code[w * W::kPerWord + i] << (B * i);
-  }
-  store_packed<B, V, false>(packed, dst);
-}
-
-// 3-bit codes of channels ch0 .. ch0 + V − 1 of a token: ten per word (channel c at bit
-// 3·(c % 10) of word c / 10), so a word may hold channels of two threads. Each thread owns the
-// bits of its channels, and the thread holding a word's last channel (of the token) also the
-// bits above it; a word it owns whole is stored, a shared one is cleared and set on its own
-// bits by two atomics, so no thread needs the words zeroed first.
-template <int V>
-__device__ __forceinline__ void store_codes_3bit(const uint32_t (&code)[V], uint32_t* row, int ch0, int channels) {
-  constexpr int kSpan = V / 10 + 2;  // words the V channels can touch
-  const int w0 = ch0 / 10, last_ch = ch0 + V - 1;
-  uint32_t acc[kSpan] = {}, own[kSpan] = {};
-#pragma unroll
-  for (int i = 0; i < V; ++i) {
-    const int ch = ch0 + i, k = ch / 10 - w0, sh = 3 * (ch % 10);
-#pragma unroll
-    for (int j = 0; j < kSpan; ++j)  // compile-time index: the arrays stay in registers
-      if (j == k) {
-        acc[j] |= code[i] << sh;
-        // the word's last channel: the bits above it too
-        own[j] |= (ch % 10 == 9 || ch == channels - 1) ? ~0u << sh : 7u << sh;
-      }
-  }
-#pragma unroll
-  for (int j = 0; j < kSpan; ++j) {
-    if (w0 + j > last_ch / 10) break;
-    uint32_t* w = row + w0 + j;
-    if (own[j] == ~0u) {
-      *w = acc[j];
-    } else {
-      atomicAnd(w, ~own[j]);
-      atomicOr(w, acc[j]);
-    }
-  }
-}
-
-// Token-interleaved layout (core/cache InterleavedTensor): token t has its own width
-// bits[t] and its codes start at word word_offset[t]. A thread quantizes V = min(G, 32)
-// consecutive channels of one token (V/8 16-byte loads, issued after the token's width and
-// first word so the three round trips overlap), the G/V lanes of a group meet by shuffles, as
-// in pack_rows_kernel. 1/2/4/8 bits: the thread's V·b bits are its own (4-byte stores: a
-// token's words are only word aligned); 3 bits: store_codes_3bit; 16 bits: the values as fp16
-// pairs. The words need no zeroing. (A thread per 8 channels with the width read after the
-// extremes, each width coded in its own branch, and the words zeroed first: 43 % of copy
-// bandwidth; one thread per group, the general kernel, 8-9 %.)
-template <int V, bool BF>
-__global__ void __launch_bounds__(256) pack_interleaved_kernel(const uint16_t* x, int tokens, int channels,
-                                                               int64_t x_head_stride, const uint8_t* bits,
-                                                               const uint32_t* word_offset, int64_t words_per_head,
-                                                               int group, uint32_t* words, uint16_t* scales,
-                                                               uint16_t* mins) {
-  const int per_token = channels / V;
-  const int64_t units = static_cast<int64_t>(tokens) * per_token;
-  const int64_t u = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  const int64_t head = blockIdx.y;
-  const int64_t uu = u < units ? u : units - 1;  // past the end: redo the last unit, no stores
-  // 32-bit division (the launcher checks units < 2^31): a 64-bit one is a subroutine call
-  const uint32_t uu32 = static_cast<uint32_t>(uu);
-  const int t = static_cast<int>(uu32 / static_cast<uint32_t>(per_token)), o = static_cast<int>(uu32 - t * per_token);
-  const int b = bits[t];
-  const uint32_t first = word_offset[t];
-  uint32_t raw[V / 2];
-  const uint16_t* src = x + head * x_head_stride + uu * V;
-#pragma unroll
-  for (int i = 0; i < V / 8; ++i) load_words(src + 8 * i, raw + 4 * i);
-  const int lanes = group / V;  // power of two <= 32; a group never spans two tokens
-  float lo, hi;
-  int nan;
-  group_extremes<V, BF>(raw, lanes, lo, hi, nan);
-  if (u >= units) return;
-  uint32_t* row = words + head * words_per_head + first;
-  auto value = [&](int i) { return half_of<BF>(raw[i / 2], i & 1); };
-  const int64_t sidx = (head * tokens + t) * (channels / group) + o / lanes;
-  const bool group_lead = (o & (lanes - 1)) == 0;
-  if (b == 16) {  // channel 2j in the low half of word j
-#pragma unroll
-    for (int i = 0; i < V / 2; ++i)
-      row[(V / 2) * o + i] = BF ? static_cast<uint32_t>(half_bits(value(2 * i))) | (static_cast<uint32_t>(half_bits(value(2 * i + 1))) << 16)
-                                : raw[i];
-    if (group_lead) scales[sidx] = mins[sidx] = 0;
-    return;
-  }
-  // The codes at the token's width, computed alike for every width (the lanes of a warp hold
-  // tokens of different widths): only the packing below branches on it.
-  const float top = static_cast<float>((1u << b) - 1u);
-  const group_scale gs = group_scale::of(lo, hi, top, !BF && !nan);
-  uint32_t code[V];
-  if (!BF && gs.plain) {
-#pragma unroll
-    for (int i = 0; i < V; ++i) code[i] = magic_code_plain(gs, value(i)) - kMagicBits;
-  } else {
-#pragma unroll
-    for (int i = 0; i < V; ++i) code[i] = magic_code_clamped(gs, value(i), top) - kMagicBits;
-  }
-  char* dst = reinterpret_cast<char*>(row) + o * V * b / 8;  // V·b bits start at bit V·o·b
-  switch (b) {
-    case 1: store_codes<1, V>(code, dst); break;
-    case 2: store_codes<2, V>(code, dst); break;
-    case 4: store_codes<4, V>(code, dst); break;
-    case 8: store_codes<8, V>(code, dst); break;
-    default: store_codes_3bit<V>(code, row, V * o, channels); break;  // 3 (bits[]: 1, 2, 3, 4, 8, 16)
-  }
-  if (group_lead) {
-    scales[sidx] = gs.s16;
-    mins[sidx] = gs.m16;
-  }
-}
-
 bool asym_minmax_words(const pack_spec& sp) {
   const int B = sp.bits;
   return !sp.ternary && !sp.symmetric && !sp.sign_meanabs && !sp.kivi_fp16 && !sp.base3 &&
@@ -684,41 +381,6 @@ std::vector<const pack_task*> launch(const std::vector<const pack_task*>& tasks,
       else launch_rows(part, bf, stream);
     }
   return declined;
-}
-
-}  // namespace wq::kernels::fast_pack
-
-namespace wq::kernels::fast_pack {
-
-bool launch_interleaved(const void* x, input_dtype dt, int heads, int tokens, int channels, int64_t x_head_stride,
-                        const uint8_t* bits, const uint32_t* word_offset, int64_t words_per_head, int group_size,
-                        uint32_t* words, uint16_t* scales, uint16_t* mins, cudaStream_t stream) {
-  const int lanes = group_size / 8;
-  if (dt == input_dtype::f32 || group_size % 8 != 0 || lanes > 32 || (lanes & (lanes - 1)) != 0 ||
-      reinterpret_cast<uintptr_t>(x) % 16 != 0 || x_head_stride % 8 != 0 || heads > 65535)
-    return false;
-  const int V = std::min(group_size, 32);
-  const int64_t units = static_cast<int64_t>(tokens) * (channels / V);
-  if (units >= (int64_t{1} << 31)) return false;
-  const dim3 grid(static_cast<unsigned>((units + 255) / 256), static_cast<unsigned>(heads));
-  const uint16_t* xs = static_cast<const uint16_t*>(x);
-#define WQ_PACK_INTERLEAVED(VV)                                                                                     \
-  if (dt == input_dtype::bf16)                                                                                      \
-    pack_interleaved_kernel<VV, true><<<grid, 256, 0, stream>>>(xs, tokens, channels, x_head_stride, bits,          \
-                                                                word_offset, words_per_head, group_size, words,     \
-                                                                scales, mins);                                      \
-  else                                                                                                              \
-    pack_interleaved_kernel<VV, false><<<grid, 256, 0, stream>>>(xs, tokens, channels, x_head_stride, bits,         \
-                                                                 word_offset, words_per_head, group_size, words,    \
-                                                                 scales, mins)
-  switch (V) {
-    case 8: WQ_PACK_INTERLEAVED(8); break;
-    case 16: WQ_PACK_INTERLEAVED(16); break;
-    default: WQ_PACK_INTERLEAVED(32); break;
-  }
-#undef WQ_PACK_INTERLEAVED
-  WQ_CUDA_CHECK_LAUNCH();
-  return true;
 }
 
 }  // namespace wq::kernels::fast_pack
