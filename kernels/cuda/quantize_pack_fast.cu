@@ -348,15 +348,9 @@ void launch_rows(const std::vector<const pack_task*>& tasks, bool bf, cudaStream
   }
   if (blocks >= (int64_t{1} << 31)) throw std::invalid_argument("quantize_pack_many: too many per-token blocks in one launch");
   const dim3 grid(static_cast<unsigned>(blocks));
-#define WQ_PACK_ROWS(VV)                                               \
-  if (bf) pack_rows_kernel<VV, true><<<grid, 256, 0, stream>>>(L);    \
-  else pack_rows_kernel<VV, false><<<grid, 256, 0, stream>>>(L)
-  switch (V) {
-    case 8: WQ_PACK_ROWS(8); break;
-    case 16: WQ_PACK_ROWS(16); break;
-    default: WQ_PACK_ROWS(32); break;
-  }
-#undef WQ_PACK_ROWS
+  dispatch_unit(V, bf, [&](auto v, auto b) {
+    pack_rows_kernel<decltype(v)::value, decltype(b)::value><<<grid, 256, 0, stream>>>(L);
+  });
   WQ_CUDA_CHECK_LAUNCH();
 }
 

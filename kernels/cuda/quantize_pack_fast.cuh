@@ -6,11 +6,27 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/cuda/quantize_pack.cuh"
 
 namespace wq::kernels::fast_pack {
+
+// Calls fn(std::integral_constant<int, V>{}, std::bool_constant<bf16>{}) for the values per
+// thread of the per-token kernels (V = 8, 16 or 32) and the input dtype.
+template <class Fn>
+void dispatch_unit(int values, bool bf16, Fn&& fn) {
+  const auto with_values = [&](auto v) {
+    if (bf16) fn(v, std::true_type{});
+    else fn(v, std::false_type{});
+  };
+  switch (values) {
+    case 8: with_values(std::integral_constant<int, 8>{}); break;
+    case 16: with_values(std::integral_constant<int, 16>{}); break;
+    default: with_values(std::integral_constant<int, 32>{}); break;
+  }
+}
 
 // Launches the fast kernels for the tasks they take, compatible ones sharing a launch (see
 // quantize_pack_many), and returns the others for the general kernels.

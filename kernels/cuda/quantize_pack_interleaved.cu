@@ -148,21 +148,10 @@ bool launch_interleaved(const void* x, input_dtype dt, int heads, int tokens, in
   if (units >= (int64_t{1} << 31)) return false;
   const dim3 grid(static_cast<unsigned>((units + 255) / 256), static_cast<unsigned>(heads));
   const uint16_t* xs = static_cast<const uint16_t*>(x);
-#define WQ_PACK_INTERLEAVED(VV)                                                                                     \
-  if (dt == input_dtype::bf16)                                                                                      \
-    pack_interleaved_kernel<VV, true><<<grid, 256, 0, stream>>>(xs, tokens, channels, x_head_stride, bits,          \
-                                                                word_offset, words_per_head, group_size, words,     \
-                                                                scales, mins);                                      \
-  else                                                                                                              \
-    pack_interleaved_kernel<VV, false><<<grid, 256, 0, stream>>>(xs, tokens, channels, x_head_stride, bits,         \
-                                                                 word_offset, words_per_head, group_size, words,    \
-                                                                 scales, mins)
-  switch (V) {
-    case 8: WQ_PACK_INTERLEAVED(8); break;
-    case 16: WQ_PACK_INTERLEAVED(16); break;
-    default: WQ_PACK_INTERLEAVED(32); break;
-  }
-#undef WQ_PACK_INTERLEAVED
+  dispatch_unit(V, dt == input_dtype::bf16, [&](auto v, auto b) {
+    pack_interleaved_kernel<decltype(v)::value, decltype(b)::value><<<grid, 256, 0, stream>>>(
+        xs, tokens, channels, x_head_stride, bits, word_offset, words_per_head, group_size, words, scales, mins);
+  });
   WQ_CUDA_CHECK_LAUNCH();
   return true;
 }
