@@ -77,6 +77,20 @@ struct group_scale {
   }
 };
 
+inline constexpr float kMagic = 12582912.f;  // 1.5·2^23
+inline constexpr uint32_t kMagicBits = 0x4B400000u;
+
+// 1.5·2^23 + code as float bits, for a plain group (no clamp) and for any group (clamped to
+// [0, top]).
+__device__ __forceinline__ uint32_t magic_code_plain(const group_scale& gs, float x) {
+  return __float_as_uint(__fadd_rn(quotient_by_reciprocal(__fsub_rn(x, gs.m), gs.s, gs.r), kMagic));
+}
+__device__ __forceinline__ uint32_t magic_code_clamped(const group_scale& gs, float x, float top) {
+  const float a = fminf(__fsub_rn(x, gs.m), 1073741824.f);
+  const float q = quotient_by_reciprocal(a, gs.s, gs.r);
+  return __float_as_uint(fminf(fmaxf(__fadd_rn(q, kMagic), kMagic), kMagic + top));
+}
+
 // The codes of N values x(i) at bits B·i of one word: code = clamp(rintf(__fdiv_rn(x − m, s)),
 // 0, top) bit for bit, as core/quant computes it, with no division and no branch per value.
 //
@@ -94,20 +108,6 @@ struct group_scale {
 // (The previous version, q0 rounded directly and the word redone by the exact division when a
 // q0 lay within 2^-13 of a half, branched per word; at 1 and 2 bits a warp took that branch
 // for about one word in five.)
-inline constexpr float kMagic = 12582912.f;  // 1.5·2^23
-inline constexpr uint32_t kMagicBits = 0x4B400000u;
-
-// 1.5·2^23 + code as float bits, for a plain group (no clamp) and for any group (clamped to
-// [0, top]).
-__device__ __forceinline__ uint32_t magic_code_plain(const group_scale& gs, float x) {
-  return __float_as_uint(__fadd_rn(quotient_by_reciprocal(__fsub_rn(x, gs.m), gs.s, gs.r), kMagic));
-}
-__device__ __forceinline__ uint32_t magic_code_clamped(const group_scale& gs, float x, float top) {
-  const float a = fminf(__fsub_rn(x, gs.m), 1073741824.f);
-  const float q = quotient_by_reciprocal(a, gs.s, gs.r);
-  return __float_as_uint(fminf(fmaxf(__fadd_rn(q, kMagic), kMagic), kMagic + top));
-}
-
 template <int B, int N, bool BF, class X>
 __device__ __forceinline__ uint32_t pack_word(const group_scale& gs, X x) {
   constexpr float top = static_cast<float>((1u << B) - 1u);
