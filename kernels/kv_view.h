@@ -74,11 +74,19 @@ inline int finalize_segment_table(segment_view* table, int batch, int num_segmen
 }
 
 // 1 when every tensor of the (host) table is dense16 with 16-byte aligned rows and heads, or
-// packed 1/2/4/8-bit (not base-3) with keys per channel and values per token; else 0
-// (token-interleaved, 3-bit, ternary base-3, per-token keys, unaligned dense rows need the
-// general kernel).
+// packed 1/2/4/8-bit (not base-3) with keys per channel and values per token; 2 when besides
+// those some segments are token-interleaved in both keys and values (the decode kernel's
+// interleaved instantiation); else 0 (3-bit, ternary base-3, per-token keys, unaligned dense
+// rows, a segment with only one of its tensors interleaved: the general kernel).
 inline int classify_table(const segment_view* table, int64_t count) {
+  int kind = 1;
   for (int64_t i = 0; i < count; ++i) {
+    const bool key_il = table[i].key.format == tensor_format::interleaved;
+    if (key_il != (table[i].value.format == tensor_format::interleaved)) return 0;
+    if (key_il) {
+      kind = 2;
+      continue;
+    }
     for (int which = 0; which < 2; ++which) {
       const tensor_view& tv = which == 0 ? table[i].key : table[i].value;
       if (tv.format == tensor_format::empty) continue;
@@ -91,7 +99,7 @@ inline int classify_table(const segment_view* table, int64_t count) {
       if ((which == 0) != (tv.axis == group_axis::tokens)) return 0;
     }
   }
-  return 1;
+  return kind;
 }
 
 // Attention problem over a segment table (decode: q_tokens = 1; query prefill: a few hundred).
@@ -106,8 +114,9 @@ struct attention_shape {
   int num_segments = 0;  // per sequence
   int max_tiles = 0;     // from finalize_segment_table
   bool bf16 = false;     // query/output dtype: bf16 (else fp16)
-  // 1 when classify_table() found only the common formats (keys per channel, values per token,
-  // 1/2/4/8 bits, dense tail): a leaner kernel with fewer registers is used. 0: general kernel.
+  // classify_table(): 1 when it found only the common formats (keys per channel, values per
+  // token, 1/2/4/8 bits, dense tail): leaner kernels; 2: those and token-interleaved segments
+  // (decode kernel; query prefill takes the general kernel). 0: general kernel.
   int fast_formats = 0;
   float scale = 0.0f;    // softmax scale; 0 -> 1/sqrt(head_dim)
 };

@@ -42,7 +42,7 @@ build_kernel_objects || exit 1
 /usr/local/cuda/bin/nvcc $WQ_NVCC_FLAGS tests/kernels_gpu/gpu_kernel_tests.cu $(kernel_objects) \
   -o "$WQ_GPU_BUILD/gpu_kernel_tests" || exit 1
 echo "[suite] build: $(( $(date +%s) - t0 )) s"
-cuobjdump --dump-resource-usage "$WQ_GPU_BUILD/obj/kernels_cuda_attention.cu.o" 2>/dev/null | grep -E "Function|REG" | paste - - | sed -E 's/.*attention_split_kernelILi([0-9]+)ELi([0-9])EL([a-z]).*REG:([0-9]+) STACK:([0-9]+) SHARED:([0-9]+).*/split_kernel D=\1 NT=\2 fast=\3 REG=\4 STACK=\5 SHARED=\6/' | sed -E 's/.*attention_decode_kernelILi([0-9]+)E.*REG:([0-9]+) STACK:([0-9]+) SHARED:([0-9]+).*/decode_kernel D=\1 REG=\2 STACK=\3 SHARED=\4/' | grep -E "^(split|decode)_kernel" | tee "$OUT/resource_usage.txt"
+cuobjdump --dump-resource-usage "$WQ_GPU_BUILD/obj/kernels_cuda_attention.cu.o" 2>/dev/null | grep -E "Function|REG" | paste - - | sed -E 's/.*attention_split_kernelILi([0-9]+)ELi([0-9])EL([a-z]).*REG:([0-9]+) STACK:([0-9]+) SHARED:([0-9]+).*/split_kernel D=\1 NT=\2 fast=\3 REG=\4 STACK=\5 SHARED=\6/' | sed -E 's/.*attention_decode_kernelILi([0-9]+)ELb([01])E.*REG:([0-9]+) STACK:([0-9]+) SHARED:([0-9]+).*/decode_kernel D=\1 interleaved=\2 REG=\3 STACK=\4 SHARED=\5/' | grep -E "^(split|decode)_kernel" | tee "$OUT/resource_usage.txt"
 "$WQ_GPU_BUILD/gpu_kernel_tests" "${1:-}" 2>&1 | tee "$OUT/gpu_kernel_tests.log"
 suite_rc=${PIPESTATUS[0]}
 echo "[suite] correctness exit code $suite_rc"

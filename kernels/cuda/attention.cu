@@ -8,7 +8,7 @@
 #include <string>
 
 #include "kernels/cuda/attention_combine.cuh"
-#include "kernels/cuda/attention_decode.cuh"
+#include "kernels/cuda/attention_decode_kernel.cuh"
 #include "kernels/cuda/attention_kernel.cuh"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/device_query_cache.h"
@@ -334,14 +334,18 @@ int device_sm_count() {
 }
 
 // Blocks of the chosen instantiation that fit on one SM (registers and shared memory decide).
-int resident_blocks(int head_dim, int nt, bool fast, bool decode) {
-  const auto key = std::make_tuple(head_dim, nt, decode ? 2 : static_cast<int>(fast));
+// fast_formats as attention_shape; decode: the decode kernel (its interleaved instantiation
+// when fast_formats == 2), else the split kernel (its lean one when fast_formats == 1).
+int resident_blocks(int head_dim, int nt, int fast_formats, bool decode) {
+  const auto key = std::make_tuple(head_dim, nt, fast_formats, decode);
   return cached_query(key, [&](int) {
     int blocks = 1;
     dispatch_head_dim(head_dim, [&](auto dim) {
       constexpr int D = decltype(dim)::value;
-      const void* fn = decode ? reinterpret_cast<const void*>(&detail::attention_decode_kernel<D>)
-                       : fast ? (nt == 1 ? reinterpret_cast<const void*>(&detail::attention_split_kernel<D, 1, true>)
+      const bool lean = fast_formats == 1;
+      const void* fn = decode ? (fast_formats == 2 ? reinterpret_cast<const void*>(&detail::attention_decode_kernel<D, true>)
+                                                   : reinterpret_cast<const void*>(&detail::attention_decode_kernel<D, false>))
+                       : lean ? (nt == 1 ? reinterpret_cast<const void*>(&detail::attention_split_kernel<D, 1, true>)
                                          : reinterpret_cast<const void*>(&detail::attention_split_kernel<D, 2, true>))
                               : (nt == 1 ? reinterpret_cast<const void*>(&detail::attention_split_kernel<D, 1, false>)
                                          : reinterpret_cast<const void*>(&detail::attention_split_kernel<D, 2, false>));
@@ -367,7 +371,7 @@ launch_plan plan_launch(const attention_shape& s) {
     // The 4 warps of a block take the block's range in runs (attention_decode.cuh): one full
     // wave of resident blocks, ranges a multiple of 4 tiles, of 8 (pairs) when longer than 4.
     const long long base = static_cast<long long>(s.batch) * s.kv_heads;
-    const long long want = static_cast<long long>(resident_blocks(s.head_dim, 1, true, true)) * device_sm_count();
+    const long long want = static_cast<long long>(resident_blocks(s.head_dim, 1, s.fast_formats, true)) * device_sm_count();
     const int splits = static_cast<int>(std::max(1LL, want / base));
     int tps = (tiles + splits - 1) / splits;
     const int round = tps > detail::kDecWarps ? 2 * detail::kDecWarps : detail::kDecWarps;
@@ -379,7 +383,7 @@ launch_plan plan_launch(const attention_shape& s) {
   // One full wave of resident blocks (equal work per split, so more waves only add a tail),
   // but at least 2 tiles per block so the prefetch has something to overlap.
   const long long base = static_cast<long long>(p.row_tiles) * s.batch * s.kv_heads;
-  const long long want = static_cast<long long>(resident_blocks(s.head_dim, p.nt, s.fast_formats != 0, false)) * device_sm_count();
+  const long long want = static_cast<long long>(resident_blocks(s.head_dim, p.nt, s.fast_formats, false)) * device_sm_count();
   int splits = static_cast<int>(std::max(1LL, want / base));
   splits = std::min(splits, std::max(1, tiles / 2));
   p.tiles_per_split = (tiles + splits - 1) / splits;
@@ -453,8 +457,9 @@ void attention_over_segments(const attention_shape& shape, const void* q, const 
     constexpr int D = decltype(dim)::value;
     const dim3 grid(p.splits, p.row_tiles, shape.batch * shape.kv_heads);
     if (p.decode) {
-      detail::attention_decode_kernel<D><<<grid, detail::kDecThreads, 0, stream>>>(args);
-    } else if (shape.fast_formats) {
+      if (shape.fast_formats == 2) detail::attention_decode_kernel<D, true><<<grid, detail::kDecThreads, 0, stream>>>(args);
+      else detail::attention_decode_kernel<D, false><<<grid, detail::kDecThreads, 0, stream>>>(args);
+    } else if (shape.fast_formats == 1) {
       if (p.nt == 1) detail::attention_split_kernel<D, 1, true><<<grid, detail::kThreads, 0, stream>>>(args);
       else detail::attention_split_kernel<D, 2, true><<<grid, detail::kThreads, 0, stream>>>(args);
     } else {

@@ -122,6 +122,8 @@ struct dec_tensor {
   const uint32_t* words = nullptr;
   const uint16_t* scales = nullptr;
   const uint16_t* mins = nullptr;
+  const uint8_t* widths = nullptr;         // interleaved: width of each token
+  const uint32_t* word_offset = nullptr;   // interleaved: first word of each token
   int format = 0, bits = 0, rule = 0, group = 0;
   int row_words = 0;       // keys per channel: words per channel row; values: words per token
   int groups_per_row = 0;  // keys: ceil(tokens / group); values: D / group
@@ -138,7 +140,13 @@ __device__ __forceinline__ dec_tensor load_tensor(const tensor_view& tv, int tok
   t.group = tv.group_size;
   t.bf16 = tv.dense_bf16;
   t.words = tv.words + kv_head * tv.head_stride_words;
-  if (tv.format == tensor_format::packed) {
+  if (tv.format == tensor_format::interleaved) {  // asym per-token groups (docs/packing.md)
+    t.scales = tv.scales + kv_head * tv.head_stride_groups;
+    t.mins = tv.mins + kv_head * tv.head_stride_groups;
+    t.widths = tv.bits + kv_head * tv.head_stride_tokens;
+    t.word_offset = tv.word_offset + kv_head * tv.head_stride_tokens;
+    t.groups_per_row = div_fast(D, tv.group_size);
+  } else if (tv.format == tensor_format::packed) {
     t.scales = tv.scales + kv_head * tv.head_stride_groups;
     t.mins = tv.rule == dequant_rule::asym && tv.mins ? tv.mins + kv_head * tv.head_stride_groups : nullptr;
     t.min_coef = tv.rule == dequant_rule::sym       ? -static_cast<float>((1 << (tv.storage_bits - 1)) - 1)

@@ -98,6 +98,28 @@ TEST(KernelTable, ClassifyNeedsAlignedDenseRows) {
   EXPECT_EQ(classify_table(t.data(), 2), 0);
 }
 
+// Token-interleaved segments take the decode kernel's interleaved instantiation (2) when both
+// of their tensors are interleaved, whatever else the table holds decides as before.
+TEST(KernelTable, ClassifyInterleavedSegments) {
+  alignas(16) static uint32_t words[64];
+  std::vector<segment_view> t(2);
+  t[0].tokens = t[1].tokens = 8;
+  t[0].key.format = t[0].value.format = tensor_format::interleaved;
+  for (tensor_view* tv : {&t[1].key, &t[1].value}) {
+    tv->format = tensor_format::dense16;
+    tv->storage_bits = 16;
+    tv->words = words;
+    tv->head_stride_words = 8;
+  }
+  EXPECT_EQ(classify_table(t.data(), 2), 2);
+  t[1].value.words = words + 1;  // an unaligned tail still needs the general kernel
+  EXPECT_EQ(classify_table(t.data(), 2), 0);
+  t[1].value.words = words;
+  t[0].value.format = tensor_format::dense16;  // only the keys interleaved
+  t[0].value.words = words;
+  EXPECT_EQ(classify_table(t.data(), 2), 0);
+}
+
 struct spec_case {
   const char* name;
   q::QuantSpec spec;

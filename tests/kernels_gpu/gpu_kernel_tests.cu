@@ -441,6 +441,22 @@ std::vector<attn_case> attention_cases() {
         [] { return std::vector<segment_spec>{interleaved(1500, {4, 2, 1}), dense(7)}; });
     add("token-level mixed 8/3/2/1 g16" + d, D, 1, 8, 2, 1, false,
         [] { return std::vector<segment_spec>{interleaved(611, {8, 3, 2, 1}, 16), dense(1)}; });
+    // The decode kernel's interleaved path: width classes of (key, value) pairs (here up to 25
+    // per tile), 3-bit tokens on its per-element path, interleaved segments beside packed ones;
+    // query prefill keeps the general kernel.
+    add("token-level mixed 8/4/3/2/1 g64, value widths shuffled, bf16" + d, D, 2, 28, 4, 1, true, [] {
+      segment_spec s = interleaved(1333, {8, 4, 3, 2, 1}, 64);
+      std::shuffle(s.value.bits.begin(), s.value.bits.end(), rng);
+      return std::vector<segment_spec>{s, dense(5)};
+    });
+    add("token-level mixed beside windows, GQA 32/8, 2 query tokens" + d, D, 2, 32, 8, 2, false, [=] {
+      return std::vector<segment_spec>{kivi(257, 2), interleaved(700, {4, 2, 1}), kivi(300, 4, 128, D),
+                                       interleaved(3, {2}), segment_spec{}, dense(9)};
+    });
+    add("token-level mixed 4/2/1 g=D long cache 30k" + d, D, 1, 28, 4, 1, false,
+        [=] { return std::vector<segment_spec>{interleaved(30001, {4, 2, 1}, D), dense(128)}; });
+    add("prefill 40 queries token-level mixed" + d, D, 1, 28, 4, 40, false,
+        [] { return std::vector<segment_spec>{interleaved(800, {4, 2, 1}), dense(40)}; });
     add("dense only" + d, D, 1, 4, 4, 1, false, [] { return std::vector<segment_spec>{dense(130)}; });
     // Decode kernel with folded scales (key groups a multiple of 64 tokens, value group = D)
     // and its mixed paths (keys and values of different widths, key groups of 64 and 128).
