@@ -1,6 +1,7 @@
-// Warp-independent decode kernel for the common formats (classify_table() == 1: keys per
-// channel, values per token, 1/2/4/8 bits, dense16 tail) when the rows of one KV head fit one
-// mma column block (q_tokens · group <= 8). Each warp streams its own 64-token tiles straight
+// Tiles of the warp-independent decode kernel (attention_decode_kernel.cuh) over the common
+// formats (classify_table() == 1: keys per channel, values per token, 1/2/4/8 bits, dense16
+// tail) when the rows of one KV head fit one mma column block (q_tokens · group <= 8); the
+// token-interleaved tiles are in attention_decode_interleaved.cuh. Each warp streams its own 64-token tiles straight
 // from global memory into registers (no shared-memory staging, no block barrier in the loop),
 // builds tensor-core fragments from the packed words with one prmt per pair of rows and one
 // AND per half2 (the code bits as an exact fp16 subnormal), and keeps its own online softmax.
