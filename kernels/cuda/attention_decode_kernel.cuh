@@ -13,7 +13,7 @@ namespace wq::kernels::detail {
 // instantiation, so the other formats' code is compiled as without them.
 template <int D, bool kInterleaved>
 __global__ void __launch_bounds__(kDecThreads, 3) attention_decode_kernel(const kernel_args args) {
-  __shared__ float red[kDecWarps * 8 * D + 2 * kDecWarps * 8];
+  __shared__ __align__(16) float red[kDecWarps * 8 * D + 2 * kDecWarps * 8];
   // The current segment's tensors, per warp (registers are the scarce resource in the loop).
   __shared__ dec_tensor seg_desc[kDecWarps][2];
   __shared__ uint32_t q_stage[kDecWarps][D / 8 * 32];   // q in B-fragment order, per warp
@@ -131,9 +131,9 @@ __global__ void __launch_bounds__(kDecThreads, 3) attention_decode_kernel(const 
 #pragma unroll
   for (int mt = 0; mt < D / 16; ++mt) {
 #pragma unroll
-    for (int i = 0; i < 4; ++i) {
-      const int row = 2 * t + (i & 1), ch = (D / 8) * g + 2 * mt + (i >> 1);
-      red[(warp * 8 + row) * D + ch] = st.acc[mt][i] + st.mm[i & 1];
+    for (int r = 0; r < 2; ++r) {  // row 2t + r, channels (D/8)·g + 2mt and + 1
+      *reinterpret_cast<float2*>(red + (warp * 8 + 2 * t + r) * D + (D / 8) * g + 2 * mt) =
+          make_float2(st.acc[mt][r] + st.mm[r], st.acc[mt][r + 2] + st.mm[r]);
     }
   }
   if (g == 0) {
@@ -144,23 +144,38 @@ __global__ void __launch_bounds__(kDecThreads, 3) attention_decode_kernel(const 
     }
   }
   __syncthreads();
-  const int64_t head_rows = static_cast<int64_t>(blockIdx.z) * args.rows;
-  for (int e = threadIdx.x; e < args.rows * D; e += kDecThreads) {
-    const int row = e / D, ch = e - row * D;
+  // Thread: one row, kRun consecutive channels, so a row's 4 warp weights are computed once
+  // and the partials move 16 bytes at a time (was: one channel per thread and step, the
+  // weights recomputed for each).
+  constexpr int kRun = D * 8 / kDecThreads, kRowThreads = D / kRun;
+  const int row = threadIdx.x / kRowThreads, ch0 = (threadIdx.x % kRowThreads) * kRun;
+  if (row < args.rows) {
     float mx = -INFINITY;
 #pragma unroll
     for (int k = 0; k < kDecWarps; ++k) mx = fmaxf(mx, red_m[k * 8 + row]);
     const float ms = mx == -INFINITY ? 0.f : mx;
-    float l = 0.f, o = 0.f;
+    float w[kDecWarps], l = 0.f;
 #pragma unroll
     for (int k = 0; k < kDecWarps; ++k) {
-      const float f = exp2f(red_m[k * 8 + row] - ms);
-      l += f * red_l[k * 8 + row];
-      o += f * red[(k * 8 + row) * D + ch];
+      w[k] = exp2f(red_m[k * 8 + row] - ms);
+      l += w[k] * red_l[k * 8 + row];
     }
-    const int64_t slot = (head_rows + row) * args.splits + split;
-    args.o_part[slot * D + ch] = l > 0.f ? o / l : 0.f;
-    if (ch == 0) args.lse_part[slot] = l > 0.f ? mx + log2f(l) : -INFINITY;
+    const float inv = l > 0.f ? 1.f / l : 0.f;
+    const int64_t slot = (static_cast<int64_t>(blockIdx.z) * args.rows + row) * args.splits + split;
+#pragma unroll
+    for (int c = 0; c < kRun; c += 4) {
+      float4 o = make_float4(0.f, 0.f, 0.f, 0.f);
+#pragma unroll
+      for (int k = 0; k < kDecWarps; ++k) {
+        const float4 x = *reinterpret_cast<const float4*>(red + (k * 8 + row) * D + ch0 + c);
+        o.x += w[k] * x.x;
+        o.y += w[k] * x.y;
+        o.z += w[k] * x.z;
+        o.w += w[k] * x.w;
+      }
+      *reinterpret_cast<float4*>(args.o_part + slot * D + ch0 + c) = make_float4(o.x * inv, o.y * inv, o.z * inv, o.w * inv);
+    }
+    if (ch0 == 0) args.lse_part[slot] = l > 0.f ? mx + log2f(l) : -INFINITY;
   }
 }
 
