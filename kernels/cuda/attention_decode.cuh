@@ -26,6 +26,24 @@
 
 namespace wq::kernels::detail {
 
+// acc · 2^(±(kSubnormalShift − bit)) per channel for value width B: to_true turns the raw
+// representation of width B (code·2^(bit − 24), slice::raw) into true values, else back.
+// The factors are compile-time constants (a width's bit positions are known per channel).
+template <int D, int B, bool to_true>
+__device__ __forceinline__ void rescale_acc(dec_state<D>& st) {
+  using S = slice<B, D / 8>;
+#pragma unroll
+  for (int mt = 0; mt < D / 16; ++mt) {
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int e = kSubnormalShift - S::bit_of(2 * mt + h);
+      const float f = __int_as_float((127 + (to_true ? e : -e)) << 23);
+      st.acc[mt][2 * h] *= f;
+      st.acc[mt][2 * h + 1] *= f;
+    }
+  }
+}
+
 // Re-expresses acc for value width `bits` (fold path: raw codes carry 2^bit per channel;
 // 0: true values). Powers of two: exact. Runs only when the width changes.
 template <int D>
@@ -35,18 +53,19 @@ __device__ __forceinline__ void set_acc_bits(dec_state<D>& st, int bits) {
     st.acc_bits = bits;
     return;
   }
-#pragma unroll
-  for (int mt = 0; mt < D / 16; ++mt) {
-#pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      const int n = 2 * mt + h;
-      // acc = true·2^from (raw codes: 2^(bit − 24), slice::raw)
-      const int from = st.acc_bits ? bit_of_rt(st.acc_bits, D / 8, n) - kSubnormalShift : 0;
-      const int to = bits ? bit_of_rt(bits, D / 8, n) - kSubnormalShift : 0;
-      const float f = __int_as_float((127 + to - from) << 23);
-      st.acc[mt][2 * h] *= f;
-      st.acc[mt][2 * h + 1] *= f;
-    }
+  switch (st.acc_bits) {
+    case 1: rescale_acc<D, 1, true>(st); break;
+    case 2: rescale_acc<D, 2, true>(st); break;
+    case 4: rescale_acc<D, 4, true>(st); break;
+    case 8: rescale_acc<D, 8, true>(st); break;
+    default: break;  // 0: true values already
+  }
+  switch (bits) {
+    case 1: rescale_acc<D, 1, false>(st); break;
+    case 2: rescale_acc<D, 2, false>(st); break;
+    case 4: rescale_acc<D, 4, false>(st); break;
+    case 8: rescale_acc<D, 8, false>(st); break;
+    default: break;
   }
   st.acc_bits = bits;
 }

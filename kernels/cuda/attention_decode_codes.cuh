@@ -109,14 +109,6 @@ __device__ __forceinline__ uint32_t code_n(const uint32_t (&m)[S::kRegs], int n)
     default: return raw_ ? S::template raw<15>(m) : S::template code<15>(m);
   }
 }
-// 2^-bit of code n as a float (runtime width)
-__device__ __forceinline__ int bit_of_rt(int bits, int n_per_thread, int n) {
-  const int lg = __ffs(bits) - 1;  // bits in {1, 2, 4, 8}
-  const int per_half = bits * n_per_thread >= 16 ? 16 >> lg : n_per_thread;
-  const int bit = (n & (per_half - 1)) << lg;
-  return bit + bits > 10 ? bit - ((10 >> lg) << lg) : bit;
-}
-
 // One tensor of the current segment for this KV head (registers; reloaded on segment change).
 struct dec_tensor {
   const uint32_t* words = nullptr;
