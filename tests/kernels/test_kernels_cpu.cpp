@@ -67,6 +67,16 @@ TEST(KernelTable, TilesSkipEmptySegments) {
   EXPECT_EQ(t[5].tile_begin, 2);
 }
 
+// A dense16 segment (16-byte aligned rows and heads) over `words`.
+void make_dense_tail(segment_view& seg, const uint32_t* words) {
+  for (tensor_view* tv : {&seg.key, &seg.value}) {
+    tv->format = tensor_format::dense16;
+    tv->storage_bits = 16;
+    tv->words = words;
+    tv->head_stride_words = 8;
+  }
+}
+
 // The decode kernel reads dense16 rows 16 bytes at a time: an unaligned row or head stride
 // must send the table to the general kernel, packed formats decide as before.
 TEST(KernelTable, ClassifyNeedsAlignedDenseRows) {
@@ -81,12 +91,7 @@ TEST(KernelTable, ClassifyNeedsAlignedDenseRows) {
   }
   t[0].key.axis = group_axis::tokens;
   t[0].value.axis = group_axis::channels;
-  for (tensor_view* tv : {&t[1].key, &t[1].value}) {
-    tv->format = tensor_format::dense16;
-    tv->storage_bits = 16;
-    tv->words = words;
-    tv->head_stride_words = 8;
-  }
+  make_dense_tail(t[1], words);
   EXPECT_EQ(classify_table(t.data(), 2), 1);
   t[1].value.words = words + 1;  // 4-byte aligned only
   EXPECT_EQ(classify_table(t.data(), 2), 0);
@@ -105,12 +110,7 @@ TEST(KernelTable, ClassifyInterleavedSegments) {
   std::vector<segment_view> t(2);
   t[0].tokens = t[1].tokens = 8;
   t[0].key.format = t[0].value.format = tensor_format::interleaved;
-  for (tensor_view* tv : {&t[1].key, &t[1].value}) {
-    tv->format = tensor_format::dense16;
-    tv->storage_bits = 16;
-    tv->words = words;
-    tv->head_stride_words = 8;
-  }
+  make_dense_tail(t[1], words);
   EXPECT_EQ(classify_table(t.data(), 2), 2);
   t[1].value.words = words + 1;  // an unaligned tail still needs the general kernel
   EXPECT_EQ(classify_table(t.data(), 2), 0);
