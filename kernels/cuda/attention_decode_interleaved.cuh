@@ -16,8 +16,8 @@
 //     e·D/2 + (D/8)·t + 2ks + h (q is staged in the same order, set_query_interleaved).
 //   - PV: the packed path's layout (slot g owns channels (D/8)·g …), k = the chunk's tokens in
 //     the order of the QK rows, so P moves by movmatrix as in the packed path.
-//   - Widths 1/2/4/8 take the slice code of the packed path; 3-bit tokens (10 codes per word)
-//     a per-element path.
+//   - Every width takes the slice code of the packed path; a 3-bit run (10 codes per word) is
+//     first repacked 8 codes to a word and read as 4-bit codes (load_run).
 #pragma once
 
 #include "kernels/cuda/attention_decode.cuh"
