@@ -1,11 +1,11 @@
 // Tiles of the warp-independent decode kernel (attention_decode_kernel.cuh) over the common
 // formats (classify_table() == 1: keys per channel, values per token, 1/2/4/8 bits, dense16
 // tail) when the rows of one KV head fit one mma column block (q_tokens · group <= 8); the
-// token-interleaved tiles are in attention_decode_interleaved.cuh. Each warp streams its own 64-token tiles straight
-// from global memory into registers (no shared-memory staging, no block barrier in the loop),
-// builds tensor-core fragments from the packed words with one prmt per pair of rows and one
-// AND per half2 (the code bits as an exact fp16 subnormal), and keeps its own online softmax.
-// The block merges its 4 warps once at the end.
+// token-interleaved tiles are in attention_decode_interleaved.cuh. Each warp streams its own
+// 64-token tiles straight from global memory into registers (no shared-memory staging, no
+// block barrier in the loop), builds tensor-core fragments from the packed words with one
+// prmt per pair of rows and one AND per half2 (the code bits as an exact fp16 subnormal), and
+// keeps its own online softmax. The block merges its 4 warps once at the end.
 //
 // Layout trick: the mma's token (M) and channel (K) orders are free as long as Q and P use the
 // same ones. Thread slot g = lane / 4 owns 8 consecutive tokens of a tile for keys (half a
