@@ -109,8 +109,8 @@ __device__ __forceinline__ void set_query_operand(const dec_tensor& k, int group
   if (group < 0) {
 #pragma unroll
     for (int ks = 0; ks < D / 16; ++ks) {
-      st.qf[ks][0] = q_smem[(ks * 2) * 32 + lane];
-      st.qf[ks][1] = q_smem[(ks * 2 + 1) * 32 + lane];
+      st.qf_at(ks, 0) = q_smem[(ks * 2) * 32 + lane];
+      st.qf_at(ks, 1) = q_smem[(ks * 2 + 1) * 32 + lane];
     }
     st.bias[0] = st.bias[1] = 0.f;
     return;
@@ -137,7 +137,7 @@ __device__ __forceinline__ void set_query_operand(const dec_tensor& k, int group
     for (int h = 0; h < 2; ++h) {
       const int ch = ks * 16 + 4 * t + 2 * h;
       const uint32_t qv = q_smem[(ks * 2 + h) * 32 + lane];
-      st.qf[ks][h] = hmul2_u(qv, sm_smem[ch / 2]);
+      st.qf_at(ks, h) = hmul2_u(qv, sm_smem[ch / 2]);
       const float2 qf = __half22float2(as_h2(qv));
       const float2 mn = reinterpret_cast<const float2*>(sm_smem + D / 2)[ch / 2];
       part += qf.x * mn.x + qf.y * mn.y;
@@ -227,7 +227,7 @@ __device__ __forceinline__ void qk_packed(const dec_tensor& k, int t0, const dec
         a[2] = hfma2_u(a[2], sc[1], mn[1]);
         a[3] = hfma2_u(a[3], sc[1], mn[1]);
       }
-      mma_16816(c[j], a, st.qf[ks][0], st.qf[ks][1]);
+      mma_16816(c[j], a, st.qf_at(ks, 0), st.qf_at(ks, 1));
     }
   }
   if constexpr (fold) {  // rows g / g+8 of chunk j held code·2^(bit−24) of token 2j / 2j+1; + Σ q·min

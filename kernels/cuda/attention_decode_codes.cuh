@@ -164,7 +164,11 @@ __device__ __forceinline__ float group_min(const dec_tensor& t, float scale, int
 
 template <int D>
 struct dec_state {
-  uint32_t qf[D / 16][2];  // B fragments: q (scaled by softmax scale·log2 e), ∘ key scale when folded
+  // B fragments: q (scaled by softmax scale·log2 e), ∘ key scale when folded; in the warp's
+  // shared memory (word (ks·2 + h)·32 + lane), not registers: 16 fewer registers per thread.
+  uint32_t* qf;
+  __device__ uint32_t& qf_at(int ks, int h) { return qf[(ks * 2 + h) * 32 + (threadIdx.x & 31)]; }
+  __device__ uint32_t qf_at(int ks, int h) const { return qf[(ks * 2 + h) * 32 + (threadIdx.x & 31)]; }
   float bias[2];           // Σ q·min of the folded key group, rows 2t, 2t+1
   int qf_seg = -2, qf_group = -1;
   float m[2], l[2], mm[2];  // running max (log2), partial sum, partial value-min term

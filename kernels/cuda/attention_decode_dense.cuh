@@ -42,7 +42,7 @@ __device__ __forceinline__ void qk_dense(const dec_tensor& k, int t0, int nt, co
       for (int ks = 0; ks < D / 16; ++ks) {
         const uint32_t a[4] = {to_half2(raw[jj][0][ks].x, k.bf16), to_half2(raw[jj][1][ks].x, k.bf16),
                                to_half2(raw[jj][0][ks].y, k.bf16), to_half2(raw[jj][1][ks].y, k.bf16)};
-        mma_16816(cj, a, st.qf[ks][0], st.qf[ks][1]);
+        mma_16816(cj, a, st.qf_at(ks, 0), st.qf_at(ks, 1));
       }
     }
   }

@@ -33,7 +33,7 @@ struct il_slots {
 
 inline constexpr int kQfInterleaved = -3;  // dec_state::qf_seg while qf holds the interleaved q order
 
-// st.qf = q (scaled like stage_query) in the interleaved k order: st.qf[ks][h] = (channel
+// st.qf = q (scaled like stage_query) in the interleaved k order: st.qf_at(ks, h) = (channel
 // (D/8)·t + 2ks + h, the same + D/2) of row g. Runs once per switch to an interleaved segment.
 template <int D>
 __device__ __forceinline__ void set_query_interleaved(const kernel_args& args, int seq, int kv_head, dec_state<D>& st) {
@@ -49,7 +49,7 @@ __device__ __forceinline__ void set_query_interleaved(const kernel_args& args, i
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
       const int ch = (D / 8) * t + 2 * ks + h;
-      st.qf[ks][h] = row_ok ? as_u32(__floats2half2_rn(scaled(ch), scaled(ch + D / 2))) : 0u;
+      st.qf_at(ks, h) = row_ok ? as_u32(__floats2half2_rn(scaled(ch), scaled(ch + D / 2))) : 0u;
     }
   st.bias[0] = st.bias[1] = 0.f;
 }
@@ -150,7 +150,7 @@ __device__ __forceinline__ void qk_interleaved(const dec_tensor& k, const int (&
                            hfma2_u(code_n<S, false>(m[1], 2 * ks), sc[1], mn[1]),
                            hfma2_u(code_n<S, false>(m[0], 2 * ks + 1), sc[0], mn[0]),
                            hfma2_u(code_n<S, false>(m[1], 2 * ks + 1), sc[1], mn[1])};
-    mma_16816(c, a, st.qf[ks][0], st.qf[ks][1]);
+    mma_16816(c, a, st.qf_at(ks, 0), st.qf_at(ks, 1));
   }
 }
 

@@ -8,16 +8,20 @@
 namespace wq::kernels::detail {
 
 // grid: (splits, 1, batch·kv_heads); block: 4 independent warps, each on its own tiles.
-// Registers capped for 3 blocks per SM (168; a 128-register build spilled and ran slower).
 // kInterleaved: the table holds token-interleaved segments (classify_table() == 2); a separate
 // instantiation, so the other formats' code is compiled as without them.
+// Registers capped for 3 blocks per SM (168); the interleaved instantiation for 4 (128): its
+// per-token offset and scale loads leave it waiting on memory more, so more warps pay more
+// than the spills cost (docs/kernels.md, "Performance"), while the packed tiles ran ~15 %
+// slower at 128.
 template <int D, bool kInterleaved>
-__global__ void __launch_bounds__(kDecThreads, 3) attention_decode_kernel(const kernel_args args) {
+__global__ void __launch_bounds__(kDecThreads, kInterleaved ? 4 : 3) attention_decode_kernel(const kernel_args args) {
   __shared__ __align__(16) float red[kDecWarps * 8 * D + 2 * kDecWarps * 8];
   // The current segment's tensors, per warp (registers are the scarce resource in the loop).
   __shared__ dec_tensor seg_desc[kDecWarps][2];
   __shared__ uint32_t q_stage[kDecWarps][D / 8 * 32];   // q in B-fragment order, per warp
   __shared__ uint32_t sm_stage[kDecWarps][D / 2 + D];   // key scales (half2) and mins (float)
+  __shared__ uint32_t qf_stage[kDecWarps][D / 8 * 32];  // dec_state::qf
   __shared__ il_slots il_stage[kInterleaved ? kDecWarps : 1];
   const int split = blockIdx.x;
   const int seq = blockIdx.z / args.kv_heads, kv_head = blockIdx.z % args.kv_heads;
@@ -29,6 +33,7 @@ __global__ void __launch_bounds__(kDecThreads, 3) attention_decode_kernel(const 
   const int tile_hi = min(total_tiles, tile_lo + args.tiles_per_split);
 
   dec_state<D> st;
+  st.qf = qf_stage[warp];
 #pragma unroll
   for (int r = 0; r < 2; ++r) {
     st.m[r] = -INFINITY;
