@@ -200,8 +200,10 @@ int main() {
     return 0;
   }
   // WQ_BENCH_QUICK=1: the two target shapes (batch 1 / 128k, batch 8 / 32k), uniform 2-bit,
-  // reordered WindowQuant 2.0 and token-level mixed 2.0 only (tuning runs, profiling under ncu).
+  // reordered WindowQuant 2.0 and token-level mixed 2.0 only (tuning runs, profiling under ncu;
+  // scripts/profile_decode_gpu.sh).
   const bool quick = std::getenv("WQ_BENCH_QUICK") != nullptr;
+  const char* only = std::getenv("WQ_BENCH_ONLY");
   std::vector<row> rows;
   const auto opts = at::TensorOptions().dtype(at::kHalf).device(at::kCUDA);
   for (int batch : {1, 8}) {
@@ -242,6 +244,13 @@ int main() {
           {"token_mixed_1.5", token_mixed(context, 0.125, 0.125, rng)},
       };
       if (quick) vars = {vars[0], vars[2], vars[6]};
+      if (only) {  // WQ_BENCH_ONLY=name[,name...]: these variants only (profiling one kernel launch)
+        const std::string list = std::string(",") + only + ",";
+        std::vector<variant> kept;
+        for (const variant& var : vars)
+          if (list.find("," + var.name + ",") != std::string::npos) kept.push_back(var);
+        vars = kept;
+      }
       for (const variant& var : vars) {
         cache_launch launch(k, v, q, tokens, var.segs, stream);
         device_cache& cache = launch.cache;
