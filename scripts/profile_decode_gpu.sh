@@ -13,7 +13,9 @@ export OUT="${OUT:-$PWD/bench_out}"
 mkdir -p "$OUT"
 command -v ncu > /dev/null || { echo "profile_decode_gpu.sh: ncu (Nsight Compute) not on PATH" >&2; exit 1; }
 source scripts/gpu_kernel_suite.sh --source-only
-WQ_BENCH_QUICK=1 WQ_BENCH_ONLY=none bash scripts/bench_gpu.sh > "$OUT/profile_build.log" 2>&1 ||
+# The profiled benchmark runs write their tables under $OUT/profile_bench, not over a full
+# run's bench_gpu.csv/json in $OUT.
+OUT="$OUT/profile_bench" WQ_BENCH_QUICK=1 WQ_BENCH_ONLY=none bash scripts/bench_gpu.sh > "$OUT/profile_build.log" 2>&1 ||
   { tail -20 "$OUT/profile_build.log" >&2; exit 1; }
 metrics=gpu__time_duration.sum,sm__cycles_elapsed.avg.per_second,dram__bytes_read.sum
 metrics+=,dram__throughput.avg.pct_of_peak_sustained_elapsed,sm__inst_executed.sum
@@ -29,7 +31,7 @@ for var in "${variants[@]}"; do
   for shape in "1 131072 2" "8 32768 45"; do
     read -r batch tokens skip <<< "$shape"
     log="$OUT/ncu_${var}_${batch}x${tokens}.txt"
-    WQ_BENCH_QUICK=1 WQ_BENCH_ONLY="$var" ncu --metrics "$metrics" --kernel-name regex:attention_decode_kernel \
+    OUT="$OUT/profile_bench" WQ_BENCH_QUICK=1 WQ_BENCH_ONLY="$var" ncu --metrics "$metrics" --kernel-name regex:attention_decode_kernel \
       --launch-skip "$skip" --launch-count 1 "$WQ_GPU_BUILD/bench_gpu" > "$log" 2>&1 ||
       { tail -20 "$log" >&2; exit 1; }
     grep -q "dram__bytes_read" "$log" || { echo "profile_decode_gpu.sh: no kernel profiled for $var ($log)" >&2; exit 1; }

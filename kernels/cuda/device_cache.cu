@@ -37,11 +37,15 @@ dequant_rule rule_of(const pack_spec& p) {
 bool has_min(const pack_spec& p) { return rule_of(p) == dequant_rule::asym; }
 // Sequence `seq`'s view of a tensor whose buffers hold the whole batch, sequence after sequence
 // (word_bytes / group_bytes: one sequence's words / scales).
-tensor_view sequence_slice(const tensor_view& first, int seq, size_t word_bytes, size_t group_bytes) {
+// token_entries: per-token widths and offsets per sequence (interleaved; 0 otherwise).
+tensor_view sequence_slice(const tensor_view& first, int seq, size_t word_bytes, size_t group_bytes,
+                           size_t token_entries = 0) {
   tensor_view tv = first;
   tv.words += seq * (word_bytes / 4);
   tv.scales += seq * (group_bytes / 2);
   if (tv.mins) tv.mins += seq * (group_bytes / 2);
+  if (tv.bits) tv.bits += seq * token_entries;
+  if (tv.word_offset) tv.word_offset += seq * token_entries;
   return tv;
 }
 }  // namespace
@@ -112,12 +116,16 @@ void device_cache::build_tensor(const tensor_spec& ts, const void* x, int seq, i
   }
   const int groups = D / ts.group_size;
   const size_t word_bytes = static_cast<size_t>(H) * total * 4, group_bytes = static_cast<size_t>(H) * seg_tokens * groups * 2;
+  const size_t token_entries = static_cast<size_t>(H) * seg_tokens;
   if (seq > 0) {  // as for packed tensors: a slice of the first sequence's buffers (same widths)
-    tv = sequence_slice(first_seq_view, seq, word_bytes, group_bytes);
+    tv = sequence_slice(first_seq_view, seq, word_bytes, group_bytes, token_entries);
   } else {
-    device_buffer bits(static_cast<size_t>(H) * seg_tokens), offsets(static_cast<size_t>(H) * seg_tokens * 4);
+    device_buffer bits(batch_ * token_entries), offsets(batch_ * token_entries * 4);
     device_buffer words(batch_ * word_bytes), scales(batch_ * group_bytes), mins(batch_ * group_bytes);
-    for (int h = 0; h < H; ++h) {  // per-head copies keep the view's head strides uniform
+    // A copy per head and sequence: the view's head strides stay uniform, and attention reads
+    // each sequence's own widths and offsets, as from a real cache (shared copies would be
+    // L2 hits that the byte count of the benchmark does not see).
+    for (int h = 0; h < batch_ * H; ++h) {
       WQ_CUDA_CHECK(cudaMemcpyAsync(bits.as<uint8_t>() + h * seg_tokens, ts.bits.data(), seg_tokens,
                                     cudaMemcpyHostToDevice, stream));
       WQ_CUDA_CHECK(cudaMemcpyAsync(offsets.as<uint32_t>() + h * seg_tokens, offs.data(), seg_tokens * 4,
@@ -138,8 +146,8 @@ void device_cache::build_tensor(const tensor_spec& ts, const void* x, int seq, i
     for (device_buffer* buf : {&bits, &offsets, &words, &scales, &mins}) buffers_.push_back(std::move(*buf));
   }
   record_slices({{tv.words, word_bytes, true}, {tv.scales, group_bytes, true}, {tv.mins, group_bytes, true},
-                 {tv.bits, static_cast<size_t>(H) * seg_tokens, false},
-                 {tv.word_offset, static_cast<size_t>(H) * seg_tokens * 4, false}});
+                 {tv.bits, token_entries, false},
+                 {tv.word_offset, token_entries * 4, false}});
 }
 
 void device_cache::record_slices(std::initializer_list<slice> slices) {
