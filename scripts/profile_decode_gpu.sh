@@ -15,7 +15,7 @@ command -v ncu > /dev/null || { echo "profile_decode_gpu.sh: ncu (Nsight Compute
 source scripts/gpu_kernel_suite.sh --source-only
 # The profiled benchmark runs write their tables under $OUT/profile_bench, not over a full
 # run's bench_gpu.csv/json in $OUT.
-OUT="$OUT/profile_bench" WQ_BENCH_QUICK=1 WQ_BENCH_ONLY=none bash scripts/bench_gpu.sh > "$OUT/profile_build.log" 2>&1 ||
+OUT="$OUT/profile_bench" WQ_BENCH_QUICK=1 WQ_BENCH_ONLY=uniform_2b bash scripts/bench_gpu.sh > "$OUT/profile_build.log" 2>&1 ||
   { tail -20 "$OUT/profile_build.log" >&2; exit 1; }
 metrics=gpu__time_duration.sum,sm__cycles_elapsed.avg.per_second,dram__bytes_read.sum
 metrics+=,dram__throughput.avg.pct_of_peak_sustained_elapsed,sm__inst_executed.sum

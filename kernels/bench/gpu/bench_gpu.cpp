@@ -13,6 +13,7 @@
 #include <fstream>
 #include <functional>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -243,13 +244,23 @@ int main() {
           {"token_mixed_2.0", token_mixed(context, 0.25, 0.25, rng)},
           {"token_mixed_1.5", token_mixed(context, 0.125, 0.125, rng)},
       };
-      if (quick) vars = {vars[0], vars[2], vars[6]};
       if (only) {  // WQ_BENCH_ONLY=name[,name...]: these variants only (profiling one kernel launch)
-        const std::string list = std::string(",") + only + ",";
         std::vector<variant> kept;
-        for (const variant& var : vars)
-          if (list.find("," + var.name + ",") != std::string::npos) kept.push_back(var);
+        std::stringstream names(only);
+        for (std::string name; std::getline(names, name, ',');) {
+          const auto it = std::find_if(vars.begin(), vars.end(), [&](const variant& v) { return v.name == name; });
+          if (it == vars.end()) {
+            std::string known;
+            for (const variant& v : vars) known += (known.empty() ? "" : ", ") + v.name;
+            std::fprintf(stderr, "WQ_BENCH_ONLY: unknown variant '%s' (expected names from: %s)\n", name.c_str(),
+                         known.c_str());
+            return 2;
+          }
+          kept.push_back(*it);
+        }
         vars = kept;
+      } else if (quick) {
+        vars = {vars[0], vars[2], vars[6]};
       }
       for (const variant& var : vars) {
         cache_launch launch(k, v, q, tokens, var.segs, stream);
