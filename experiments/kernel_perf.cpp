@@ -21,6 +21,7 @@
 #include "kernels/cuda/attention.cuh"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/device_cache.cuh"
+#include "kernels/cuda/read_floor.cuh"
 #endif
 
 namespace wq {
@@ -167,6 +168,15 @@ void run_cuda(const perf_options& o, RunRecord& record, ProgressSink& progress, 
           attention_over_segments(shape, dq.get(), cache.device_table(), dout.get(), nullptr, ws.get(), ws.bytes(), stream);
         });
         add_row(record, "cuda", "decode_attention", batch, tokens, bits, t_att, static_cast<double>(cache.attention_bytes()));
+        // What merely reading that many bytes costs (read_floor.cuh: the best of its grids).
+        const size_t floor_bytes = cache.attention_bytes() / 4 * 4;
+        const device_buffer floor_data(floor_bytes), checksum(4);
+        double t_floor = 1e30;
+        for (const int per_sm : kStreamReadGrids)
+          t_floor = std::min(t_floor, time_us([&] {
+            stream_read(floor_data.get(), floor_bytes, per_sm, checksum.as<uint32_t>(), stream);
+          }));
+        add_row(record, "cuda", "read_floor", batch, tokens, bits, t_floor, static_cast<double>(floor_bytes));
         const double t_pack = time_us([&] { cache.requantize(stream); });
         add_row(record, "cuda", "quantize_pack", batch, tokens, bits, t_pack,
                 static_cast<double>(cache.pack_read_bytes() + cache.pack_write_bytes()));

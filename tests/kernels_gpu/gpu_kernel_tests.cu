@@ -13,6 +13,7 @@
 #include "core/quant/quantize.h"
 #include "kernels/cpu/reference_attention.h"
 #include "kernels/cuda/attention.cuh"
+#include "kernels/cuda/read_floor.cuh"
 #include "tests/kernels_gpu/gpu_test_util.h"
 
 using namespace wq::kernels;
@@ -502,6 +503,45 @@ void test_head_dim_dispatch(ledger& lg) {
   }
 }
 
+// The benchmark's read floor must read every word it is given: its XOR checksum against the
+// host's, for sizes with and without a 16-byte remainder, and grids of one and of many rounds.
+void test_stream_read(ledger& lg) {
+  std::uniform_int_distribution<uint32_t> word;
+  device_buffer sum(4);
+  for (const size_t words : {size_t(0), size_t(1), size_t(7), size_t(4096), size_t(4099), size_t(3) << 20,
+                             (size_t(3) << 20) + 5}) {
+    std::vector<uint32_t> host(words);
+    uint32_t expect = 0;
+    for (uint32_t& w : host) expect ^= (w = word(rng));
+    const device_buffer data = upload(host.data(), words * 4);
+    for (const int per_sm : {1, 16}) {
+      WQ_CUDA_CHECK(cudaMemset(sum.get(), 0, 4));
+      stream_read(data.get(), words * 4, per_sm, sum.as<uint32_t>(), nullptr);
+      const uint32_t got = download<uint32_t>(sum, 1)[0];
+      const std::string name = "stream_read " + std::to_string(words) + " words, " + std::to_string(per_sm) + "/SM";
+      if (got == expect) lg.pass(name, "checksum matches");
+      else lg.fail(name, "checksum " + std::to_string(got) + ", expected " + std::to_string(expect));
+    }
+  }
+  const device_buffer data(64);
+  const std::pair<std::string, std::function<void()>> bad[] = {
+      {"stream_read: data must be 16-byte aligned",
+       [&] { stream_read(data.as<uint8_t>() + 4, 16, 1, sum.as<uint32_t>(), nullptr); }},
+      {"stream_read: bytes must be a multiple of 4, got 6",
+       [&] { stream_read(data.get(), 6, 1, sum.as<uint32_t>(), nullptr); }},
+      {"stream_read: blocks_per_sm must be in 1..64, got 0",
+       [&] { stream_read(data.get(), 16, 0, sum.as<uint32_t>(), nullptr); }}};
+  for (const auto& [message, call] : bad) {
+    try {
+      call();
+      lg.fail("stream_read refuses: " + message, "no exception");
+    } catch (const std::invalid_argument& e) {
+      if (e.what() == message) lg.pass("stream_read refuses", e.what());
+      else lg.fail("stream_read refuses: " + message, e.what());
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -515,6 +555,7 @@ int main(int argc, char** argv) {
   const std::string only = argc > 1 ? argv[1] : "";
   try {
     test_head_dim_dispatch(lg);
+    test_stream_read(lg);
     if (only.empty() || only == "pack") {
       test_pack_identity(lg);
       test_pack_many(lg);
