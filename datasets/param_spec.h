@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "core/registry/param_spec.h"
+#include "core/config/param_spec.h"
 
 namespace wq {
 

@@ -6,11 +6,11 @@
 #include <cmath>
 #include <map>
 
-#include "core/eval/evaluator.h"
+#include "core/config/param_spec.h"
 #include "core/method/kv_method.h"
-#include "core/registry/param_spec.h"
 #include "experiments/experiment.h"
 #include "experiments/model_section.h"
+#include "vlm/eval/evaluator.h"
 
 namespace wq {
 namespace {
@@ -44,11 +44,12 @@ class Accuracy : public Experiment {
   void run(RunContext& ctx) override {
     const Params model = model_section(ctx, "accuracy");
     const Params method_params = ctx.section("method");
-    auto method = methods::MethodRegistry::instance().make(method_params.get_string("name"), method_params);
+    auto method = methods::make_method(method_params);
     const Params dataset_params = ctx.section("dataset");
     const auto dataset = Registry<Dataset>::instance().make(dataset_params.get_string("name"), dataset_params);
     eval::Evaluator& evaluator =
         eval::shared_evaluator(model, YAML::Dump(model.values()), cache_bytes_);
+    settings_.cache_mode = cache_mode(ctx);
 
     SampleTable& rows = ctx.record.samples;
     for (const char* name : {"sample_id", "task", "video_id", "bucket", "prediction", "answer", "generated", "error"})
@@ -70,6 +71,7 @@ class Accuracy : public Experiment {
           {"bucket", sample.duration_bucket}, {"answer", sample.answer_letter}};
       try {
         const eval::SampleEvaluation e = evaluator.evaluate(*dataset, i, *method, settings_);
+        ctx.record.metric_notes["attention_path"] = e.method.attention_path;
         const Score score = dataset->score(sample, e.generated);
         by_task.add(sample.task, score);
         if (!sample.duration_bucket.empty()) by_bucket.add(sample.duration_bucket, score);

@@ -5,23 +5,24 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "core/cache/kernel_views.h"
+#include "core/config/registry.h"
 #include "core/quant/half.h"
 #include "core/quant/quantize.h"
-#include "core/registry/registry.h"
 #include "experiments/experiment.h"
-#include "kernels/cpu/core_views.h"
 #include "kernels/cpu/cpu_attention.h"
 
 #ifdef WQ_HAVE_CUDA_KERNELS
 #include "kernels/cuda/attention.cuh"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/device_cache.cuh"
-#include "kernels/cuda/read_floor.cuh"
+#include "kernels/cuda/event_timer.cuh"
 #endif
 
 namespace wq {
@@ -29,6 +30,7 @@ namespace {
 
 namespace q = wq::quant;
 using namespace wq::kernels;
+using wq::cache::view_of;
 
 struct perf_options {
   int head_dim, q_heads, kv_heads, repeats;
@@ -120,23 +122,8 @@ bool gpu_present() {
 
 void run_cuda(const perf_options& o, RunRecord& record, ProgressSink& progress, size_t& done, size_t total) {
   cudaStream_t stream = nullptr;
-  cudaEvent_t a, b;
-  WQ_CUDA_CHECK(cudaEventCreate(&a));
-  WQ_CUDA_CHECK(cudaEventCreate(&b));
-  auto time_us = [&](const auto& fn) {
-    fn();
-    std::vector<double> t;
-    for (int r = 0; r < o.repeats; ++r) {
-      WQ_CUDA_CHECK(cudaEventRecord(a, stream));
-      fn();
-      WQ_CUDA_CHECK(cudaEventRecord(b, stream));
-      WQ_CUDA_CHECK(cudaEventSynchronize(b));
-      float ms = 0;
-      WQ_CUDA_CHECK(cudaEventElapsedTime(&ms, a, b));
-      t.push_back(ms * 1e3);
-    }
-    return median(t);
-  };
+  event_timer timer(stream);  // as the GPU bench times: L2 flushed, median
+  auto time_us = [&](const std::function<void()>& fn) { return timer.median_us(fn, o.repeats); };
   for (long long batch : o.batch)
     for (long long tokens : o.tokens) {
       const size_t n = static_cast<size_t>(batch) * o.kv_heads * tokens * o.head_dim;
@@ -170,12 +157,8 @@ void run_cuda(const perf_options& o, RunRecord& record, ProgressSink& progress, 
         add_row(record, "cuda", "decode_attention", batch, tokens, bits, t_att, static_cast<double>(cache.attention_bytes()));
         // What merely reading that many bytes costs (read_floor.cuh: the best of its grids).
         const size_t floor_bytes = cache.attention_bytes() / 4 * 4;
-        const device_buffer floor_data(floor_bytes), checksum(4);
-        double t_floor = 1e30;
-        for (const int per_sm : kStreamReadGrids)
-          t_floor = std::min(t_floor, time_us([&] {
-            stream_read(floor_data.get(), floor_bytes, per_sm, checksum.as<uint32_t>(), stream);
-          }));
+        const device_buffer floor_data(floor_bytes);
+        const double t_floor = timer.read_floor_us(floor_data.get(), floor_bytes);
         add_row(record, "cuda", "read_floor", batch, tokens, bits, t_floor, static_cast<double>(floor_bytes));
         const double t_pack = time_us([&] { cache.requantize(stream); });
         add_row(record, "cuda", "quantize_pack", batch, tokens, bits, t_pack,
@@ -183,8 +166,6 @@ void run_cuda(const perf_options& o, RunRecord& record, ProgressSink& progress, 
         progress.update(++done, total, "cuda");
       }
     }
-  WQ_CUDA_CHECK(cudaEventDestroy(a));
-  WQ_CUDA_CHECK(cudaEventDestroy(b));
 }
 #endif
 

@@ -2,23 +2,19 @@
 // on synthetic caches with real-cache structure (experiments/synthetic_kv.h) whose
 // query-relevant frames are known. One row per (sample, layer, KV head); run metrics are
 // the means, plus nominal/effective bits, bytes and search/quantize times.
-#include <chrono>
 #include <cmath>
 #include <stdexcept>
 
-#include "core/method/kv_method.h"
 #include "core/cache/kv_bits.h"
 #include "core/cache/reference_attention.h"
+#include "core/method/compress.h"
+#include "core/method/kv_method.h"
 #include "experiments/experiment.h"
 #include "experiments/fidelity_metrics.h"
 #include "experiments/synthetic_kv_params.h"
 
 namespace wq {
 namespace {
-
-double elapsed_ms(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since).count();
-}
 
 class KvFidelity : public Experiment {
  public:
@@ -30,7 +26,7 @@ class KvFidelity : public Experiment {
 
   void run(RunContext& ctx) override {
     const Params method_params = ctx.section("method");
-    auto method = methods::MethodRegistry::instance().make(method_params.get_string("name"), method_params);
+    auto method = methods::make_method(method_params);
     const int64_t seed = ctx.config["seed"] ? ctx.config["seed"].as<int64_t>() : 0;
 
     SampleTable& rows = ctx.record.samples;
@@ -45,12 +41,10 @@ class KvFidelity : public Experiment {
       options.seed = uint64_t(seed) * 1000003u + uint64_t(sample);
       const SyntheticKv synthetic = make_synthetic_kv(options);
 
-      auto start = std::chrono::steady_clock::now();
-      const cache::Plan plan = method->plan(synthetic.kv, synthetic.context);
-      totals.search_ms.push_back(elapsed_ms(start));
-      start = std::chrono::steady_clock::now();
-      const cache::KvCache compressed = cache::build_cache(synthetic.kv, plan, mode_);
-      totals.quant_ms.push_back(elapsed_ms(start));
+      const methods::CompressedKv result = methods::compress_timed(*method, synthetic.kv, synthetic.context, mode_);
+      const cache::KvCache& compressed = result.cache;
+      totals.search_ms.push_back(result.t_search_ms);
+      totals.quant_ms.push_back(result.t_quant_ms);
 
       const auto visual = synthetic.context.visual_mask();
       totals.add_cache(cache::kv_bits(compressed, visual), cache::cache_bytes(compressed));

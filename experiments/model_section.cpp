@@ -15,4 +15,11 @@ Params model_section(const RunContext& ctx, const char* kind) {
   return Params(model, "model", ctx.sources);
 }
 
+cache::CacheMode cache_mode(const RunContext& ctx) {
+  const YAML::Node mode = ctx.config["cache"] ? ctx.config["cache"]["mode"] : YAML::Node();
+  const bool packed = mode && mode.as<std::string>() == "packed";
+  ctx.record.metric_notes["cache_mode"] = packed ? "packed" : "simulate";
+  return packed ? cache::CacheMode::packed : cache::CacheMode::simulate;
+}
+
 }  // namespace wq

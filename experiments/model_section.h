@@ -1,6 +1,7 @@
 // The `model:` section of a run as the evaluator takes it.
 #pragma once
 
+#include "core/cache/segment.h"
 #include "core/config/params.h"
 #include "experiments/experiment.h"
 
@@ -10,5 +11,9 @@ namespace wq {
 // device. Throws std::invalid_argument naming `kind` when the config has no model: or
 // dataset: section.
 Params model_section(const RunContext& ctx, const char* kind);
+
+// The run's cache.mode (validated; `auto` and an absent section mean simulate) and its name,
+// recorded in the run's metrics notes as `cache_mode`.
+cache::CacheMode cache_mode(const RunContext& ctx);
 
 }  // namespace wq

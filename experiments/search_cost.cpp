@@ -25,7 +25,7 @@ class SearchCost : public Experiment {
 
   void run(RunContext& ctx) override {
     const Params method_params = ctx.section("method");
-    auto method = methods::MethodRegistry::instance().make(method_params.get_string("name"), method_params);
+    auto method = methods::make_method(method_params);
     const int64_t seed = ctx.config["seed"] ? ctx.config["seed"].as<int64_t>() : 0;
     SampleTable& rows = ctx.record.samples;
     rows.add_int_column("visual_tokens");

@@ -5,13 +5,13 @@
 // relevance of its frames. The correlations are findings, not targets.
 //  source: synthetic_kv  attention-output error on synthetic caches (this file)
 //  source: model         a model on a dataset through the protocol (sensitivity_model.cpp)
+#include "core/method/compress.h"
 #include "core/quant/quant_format.h"
 #include "experiments/experiment.h"
 #include "experiments/fidelity_metrics.h"
 #include "experiments/sensitivity_probe.h"
 #include "experiments/sensitivity_summary.h"
 #include "experiments/synthetic_kv_params.h"
-#include "experiments/window_probe.h"
 
 namespace wq {
 
@@ -29,15 +29,11 @@ SensitivityProbe sensitivity_probe(const Params& params) {
 
 namespace {
 
-// Mean attention-output error over layers and heads with only `window` quantized.
-double window_damage(const SyntheticKv& synthetic, const windowquant::Window& window, const cache::TensorPlan& key,
-                     const cache::TensorPlan& value, const std::vector<uint8_t>& relevant) {
-  cache::LayerPlan layer;
-  // Window tokens are consecutive original positions, so one piece in identity order.
-  layer.pieces.push_back({window.positions.front(), window.positions.back() + 1, key, value});
-  cache::Plan plan;
-  plan.layers.push_back(layer);
-  const cache::KvCache compressed = cache::build_cache(synthetic.kv, plan, cache::CacheMode::simulate);
+// Mean attention-output error over layers and heads with only the probe's selected window
+// quantized.
+double window_damage(const SyntheticKv& synthetic, WindowProbe& probe, const std::vector<uint8_t>& relevant) {
+  const cache::KvCache compressed =
+      methods::compress(probe, synthetic.kv, synthetic.context, cache::CacheMode::simulate);
   double damage = 0;
   for (int l = 0; l < synthetic.kv.layers; ++l)
     for (int h = 0; h < synthetic.kv.kv_heads; ++h)
@@ -65,18 +61,20 @@ class SyntheticSensitivity : public Experiment {
       options.seed = uint64_t(seed) * 1000003u + uint64_t(sample);
       const SyntheticKv synthetic = make_synthetic_kv(options);
       const auto relevant = relevant_token_mask(synthetic);
-      const auto windows =
-          windowquant::make_windows(synthetic.context, synthetic.context.num_visual(), probe_.unit, probe_.window_size);
-      const auto scores =
-          mean_window_scores(windowquant::window_scores(probe_.similarity, synthetic.kv, synthetic.context, windows));
+      WindowProbe probe(probe_.unit, probe_.window_size, probe_.similarity, probe_.key, probe_.value);
+      probe.plan(synthetic.kv, synthetic.context);  // windows and their scores
+      const std::vector<double> scores = probe.scores();
+      const std::vector<std::vector<int>> windows = probe.window_positions();
+      const std::vector<std::vector<int>> frames = probe.window_frames();
       std::vector<double> damages, truth;
       for (size_t w = 0; w < windows.size(); ++w) {
-        const double damage = window_damage(synthetic, windows[w], probe_.key, probe_.value, relevant);
+        probe.select(int(w));
+        const double damage = window_damage(synthetic, probe, relevant);
         bool is_relevant = false;
-        for (int position : windows[w].positions) is_relevant |= relevant[size_t(position)] != 0;
+        for (int position : windows[w]) is_relevant |= relevant[size_t(position)] != 0;
         damages.push_back(damage);
         truth.push_back(is_relevant ? 1.0 : 0.0);
-        const int first_frame = synthetic.context.frame_index[size_t(windows[w].visual_index.front())];
+        const int first_frame = frames[w].front();
         rows.add_row({{"sample", int64_t(sample)}, {"window", int64_t(w)}, {"first_frame", int64_t(first_frame)},
                       {"relevant", int64_t(is_relevant)}, {"similarity", scores[w]}, {"damage", damage}});
         ctx.progress.update(size_t(sample) * windows.size() + w + 1, size_t(samples_) * windows.size(), "windows");

@@ -7,12 +7,12 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/eval/evaluator.h"
+#include "core/windowquant/window_probe.h"
 #include "datasets/dataset.h"
 #include "experiments/model_section.h"
 #include "experiments/sensitivity_probe.h"
 #include "experiments/sensitivity_summary.h"
-#include "experiments/window_probe.h"
+#include "vlm/eval/evaluator.h"
 
 namespace wq {
 namespace {
@@ -56,6 +56,7 @@ class ModelSensitivity : public Experiment {
     const Params dataset_params = ctx.section("dataset");
     const auto dataset = Registry<Dataset>::instance().make(dataset_params.get_string("name"), dataset_params);
     eval::Evaluator& evaluator = eval::shared_evaluator(model, YAML::Dump(model.values()), cache_bytes_);
+    settings_.cache_mode = cache_mode(ctx);
     const SensitivityProbe& p = probe_settings_;
     WindowProbe probe(p.unit, p.window_size, p.similarity, p.key, p.value);
 

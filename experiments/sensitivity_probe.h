@@ -6,8 +6,7 @@
 
 #include "core/cache/plan.h"
 #include "core/config/params.h"
-#include "core/windowquant/similarity.h"
-#include "core/windowquant/windows.h"
+#include "core/windowquant/window_probe.h"
 #include "experiments/experiment.h"
 
 namespace wq {

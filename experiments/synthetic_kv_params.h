@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "core/config/params.h"
-#include "core/registry/registry.h"
+#include "core/config/registry.h"
 #include "experiments/synthetic_kv.h"
 
 namespace wq {

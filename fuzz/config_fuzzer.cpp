@@ -13,8 +13,8 @@
 #include "core/config/config_error.h"
 #include "core/config/load_sweep.h"
 #include "core/config/params.h"
+#include "core/config/registry.h"
 #include "core/config/yaml_tree.h"
-#include "core/registry/registry.h"
 
 namespace {
 

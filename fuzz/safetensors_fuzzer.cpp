@@ -1,6 +1,6 @@
 // libFuzzer entry point over the safetensors header and shard-index parsers. Torch-free:
 //   clang++ -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -I. \
-//     fuzz/safetensors_fuzzer.cpp core/models/safetensors_format.cpp -o safetensors_fuzzer
+//     fuzz/safetensors_fuzzer.cpp vlm/models/safetensors_format.cpp -o safetensors_fuzzer
 // The first input byte picks the parser; the rest is treated as a whole file (header
 // parser) or as index JSON. Only CheckpointError may escape the parsers; anything else
 // (another exception type, a crash, a sanitizer report) is a bug.
@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "core/models/safetensors_format.h"
+#include "vlm/models/safetensors_format.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;

@@ -24,7 +24,8 @@ enum class dequant_rule : uint8_t {
   scale_only = 3,  // code·scale (1-bit sign_meanabs)
 };
 
-enum class group_axis : uint8_t { tokens = 0, channels = 1 };  // as core/quant GroupAxis
+// The axis a quantization group runs along (core/quant calls it GroupAxis; quant_spec.h).
+enum class group_axis : uint8_t { tokens = 0, channels = 1 };
 
 // One tensor of one segment, for KV head 0; head h lives at pointer + h·head_stride_*.
 struct tensor_view {

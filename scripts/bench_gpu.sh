@@ -13,11 +13,11 @@ source scripts/gpu_kernel_suite.sh --source-only
 build_kernel_objects
 torch_dir="$(python3 -c 'import torch,os;print(os.path.dirname(torch.__file__))')"
 abi="$(python3 -c 'import torch;print(int(torch._C._GLIBCXX_USE_CXX11_ABI))')"
-if [ ! -x "$WQ_GPU_BUILD/bench_gpu" ] || [ -n "$(find kernels -newer "$WQ_GPU_BUILD/bench_gpu" -type f | head -1)" ]; then
+if [ ! -x "$WQ_GPU_BUILD/bench_gpu" ] || [ -n "$(find kernels benchmarks/bench_gpu.cpp -newer "$WQ_GPU_BUILD/bench_gpu" -type f | head -1)" ]; then
   echo "[bench_gpu] compiling against LibTorch in $torch_dir"
   g++ -std=c++17 -O2 -D_GLIBCXX_USE_CXX11_ABI="$abi" -I. -I/usr/local/cuda/include \
     -isystem "$torch_dir/include" -isystem "$torch_dir/include/torch/csrc/api/include" \
-    -c kernels/bench/gpu/bench_gpu.cpp -o "$WQ_GPU_BUILD/bench_gpu.o" &
+    -c benchmarks/bench_gpu.cpp -o "$WQ_GPU_BUILD/bench_gpu.o" &
   g++ -std=c++17 -O2 -D_GLIBCXX_USE_CXX11_ABI="$abi" -I. -I/usr/local/cuda/include \
     -isystem "$torch_dir/include" -isystem "$torch_dir/include/torch/csrc/api/include" \
     -c kernels/cuda/torch/torch_binding.cpp -o "$WQ_GPU_BUILD/torch_binding.o"

@@ -8,7 +8,8 @@ WQ_GPU_BUILD="${WQ_GPU_BUILD:-build-gpu-kernels}"
 WQ_NVCC_FLAGS="-std=c++17 -O3 -gencode=arch=compute_90a,code=sm_90a -I. -Xcompiler -fPIC -cudart shared"
 
 kernel_sources() {
-  ls kernels/cuda/*.cu kernels/cpu/view_dequant.cpp kernels/cpu/reference_attention.cpp core/quant/*.cpp core/cache/*.cpp
+  ls kernels/cuda/*.cu kernels/cpu/view_dequant.cpp kernels/cpu/reference_attention.cpp kernels/cpu/half.cpp core/quant/*.cpp \
+    core/cache/*.cpp
 }
 kernel_objects() {
   for s in $(kernel_sources); do echo "$WQ_GPU_BUILD/obj/$(echo "$s" | tr / _).o"; done

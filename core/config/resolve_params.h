@@ -8,7 +8,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "core/config/params.h"
-#include "core/registry/registry.h"
+#include "core/config/registry.h"
 
 namespace wq {
 

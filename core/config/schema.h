@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "core/registry/registry.h"
+#include "core/config/registry.h"
 
 namespace wq {
 

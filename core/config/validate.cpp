@@ -245,9 +245,18 @@ void check_section(YAML::Node config, const SectionInfo& info, Checker& check, s
 
 }  // namespace
 
+const std::vector<ParamSpec>& cache_section_params() {
+  static const std::vector<ParamSpec> params = {
+      {"mode", ParamType::String, "auto",
+       "simulate: quantize-dequantize, the model attends over a dense dequantized cache; packed: the cache stays "
+       "packed and attention reads it through the kernels; auto: simulate",
+       std::nullopt, std::nullopt, {"auto", "simulate", "packed"}, false}};
+  return params;
+}
+
 const std::vector<std::string>& top_level_keys() {
-  static const std::vector<std::string> keys = {"defaults", "name",   "description", "seed",    "output", "device",
-                                                "experiment", "method", "model",       "dataset", "sweep"};
+  static const std::vector<std::string> keys = {"defaults", "name",  "description", "seed",    "output", "device",
+                                                "cache",    "experiment", "method", "model", "dataset", "sweep"};
   return keys;
 }
 
@@ -305,6 +314,12 @@ std::vector<ResolvedPath> validate_run(YAML::Node config, SourceMap& sources, co
   ParamSpec seed{"seed", ParamType::Int, "0", "", std::nullopt, std::nullopt, {}, false};
   ParamSpec device{"device", ParamType::String, "cpu", "", std::nullopt, std::nullopt, {"cpu", "cuda"}, false};
   check_specs(config, {seed, device}, "", check, nullptr);
+  if (config["cache"]) {
+    if (!config["cache"].IsMap())
+      check.error("cache", "must be a map", "cache: {mode: auto | simulate | packed}");
+    else
+      validate_params(config["cache"], cache_section_params(), "cache", sources, context, errors, nullptr);
+  }
   for (const auto& info : config_sections()) check_section(config, info, check, resolved_paths);
   return resolved_paths;
 }

@@ -50,5 +50,7 @@ std::string resolve_config_path(const std::string& value, const std::string& bas
 
 // Top-level keys a config may have.
 const std::vector<std::string>& top_level_keys();
+// Parameters of the top-level `cache:` section (cache.mode).
+const std::vector<ParamSpec>& cache_section_params();
 
 }  // namespace wq

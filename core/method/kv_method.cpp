@@ -1,5 +1,5 @@
-// Method construction from YAML (defaults, unknown keys, bounds) and the compress() entry
-// point. Also registers the method registry as the schema of the `method:` config section.
+// Method construction from YAML (defaults, unknown keys, bounds) or from a run's validated
+// `method:` section. Also registers the method registry as the schema of the `method:` config section.
 #include "core/method/kv_method.h"
 
 #include <stdexcept>
@@ -30,10 +30,8 @@ std::unique_ptr<KvMethod> make_method(const std::string& name, const std::string
   return make_method(name, YAML::Load(params_yaml.empty() ? "{}" : params_yaml));
 }
 
-cache::KvCache compress(KvMethod& method, const cache::FullKv& kv, const ContextDescription& ctx,
-                        cache::CacheMode mode) {
-  ctx.validate(kv);
-  return cache::build_cache(kv, method.plan(kv, ctx), mode);
+std::unique_ptr<KvMethod> make_method(const Params& method_section) {
+  return MethodRegistry::instance().make(method_section.get_string("name"), method_section);
 }
 
 }  // namespace wq::methods

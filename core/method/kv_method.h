@@ -15,11 +15,11 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "core/method/context_description.h"
 #include "core/cache/kv_cache.h"
 #include "core/cache/plan.h"
 #include "core/config/params.h"
-#include "core/registry/registry.h"
+#include "core/config/registry.h"
+#include "core/method/context_description.h"
 
 namespace wq::methods {
 
@@ -27,7 +27,7 @@ class KvMethod {
  public:
   virtual ~KvMethod() = default;
   // kv: [layers][kv_heads][T][head_dim] fp32 post-RoPE; ctx validated against kv by the
-  // caller (compress()). Deterministic: the same inputs give the same plan.
+  // caller (core/method/compress.h). Deterministic: the same inputs give the same plan.
   virtual cache::Plan plan(const cache::FullKv& kv, const ContextDescription& ctx) = 0;
 };
 
@@ -40,9 +40,7 @@ std::unique_ptr<KvMethod> make_method(const std::string& name, const YAML::Node&
 // Same from YAML text, e.g. make_method("kivi", "{bits: 2, group_size: 32}").
 std::unique_ptr<KvMethod> make_method(const std::string& name, const std::string& params_yaml);
 
-
-// Protocol step 5 in one call: validate, plan, build the compressed cache.
-cache::KvCache compress(KvMethod& method, const cache::FullKv& kv, const ContextDescription& ctx,
-                        cache::CacheMode mode = cache::CacheMode::simulate);
+// The method of a run's `method:` section (its `name` and parameters, already validated).
+std::unique_ptr<KvMethod> make_method(const Params& method_section);
 
 }  // namespace wq::methods

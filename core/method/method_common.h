@@ -6,11 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "core/method/context_description.h"
 #include "core/cache/kv_cache.h"
 #include "core/cache/plan.h"
 #include "core/config/params.h"
-#include "core/registry/registry.h"
+#include "core/config/registry.h"
+#include "core/method/context_description.h"
 
 namespace wq::methods {
 

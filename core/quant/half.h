@@ -1,20 +1,14 @@
-// IEEE binary16 <-> binary32 conversion, written out so that CPU results do not depend on
-// compiler support for _Float16 and so that CUDA kernels can mirror it bit for bit.
+// fp16 conversion for core/quant: the kernels' own (kernels/cpu/half.h), so that packed codes,
+// scales and the kernels that read them agree bit for bit by construction.
 #pragma once
 
-#include <cstdint>
+#include "kernels/cpu/half.h"
 
 namespace wq::quant {
 
-// fp32 -> fp16 bits, round to nearest, ties to even; overflow -> ±inf, NaN -> quiet NaN
-// (sign kept), subnormals handled exactly.
-uint16_t float_to_half(float value);
-// fp16 bits -> fp32 (exact for every half, including subnormals, ±inf and NaN payloads).
-float half_to_float(uint16_t bits);
-// Round an fp32 value to the nearest fp16 value and back (fp16 storage emulation).
-inline float round_to_half(float value) { return half_to_float(float_to_half(value)); }
-
-// Largest finite fp16 value.
-inline constexpr float kHalfMax = 65504.0f;
+using kernels::float_to_half;
+using kernels::half_to_float;
+using kernels::kHalfMax;
+using kernels::round_to_half;
 
 }  // namespace wq::quant

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/quant/quant_format.h"
+#include "kernels/kv_view.h"
 
 namespace wq::quant {
 
@@ -13,7 +14,8 @@ namespace wq::quant {
 //            calls "per-channel" quantization (its keys). Layout: channel-major codes.
 //  channels: a group is `group_size` consecutive channels of one token. KIVI's "per-token"
 //            quantization (its values). Layout: token-major codes.
-enum class GroupAxis : uint8_t { tokens = 0, channels = 1 };
+// One definition for core and kernels: the kernels' layout enum (kernels/kv_view.h).
+using GroupAxis = kernels::group_axis;
 
 // Optional transform along the channel axis, applied before quantization and inverted
 // after dequantization.

@@ -73,6 +73,17 @@ std::string format_metric(const std::string& name, double value) {
   return text;
 }
 
+// How a run's model read its compressed cache ("simulate", "packed/fused",
+// "packed/dequantized"), so that no table mixes the attention paths silently; "-" when the
+// run did not record it.
+std::string cache_cell(const RunRecord& run) {
+  const auto mode = run.metric_notes.find("cache_mode");
+  if (mode == run.metric_notes.end()) return "-";
+  const auto path = run.metric_notes.find("attention_path");
+  if (mode->second != "packed" || path == run.metric_notes.end()) return mode->second;
+  return mode->second + "/" + path->second;
+}
+
 std::string clip(const std::string& text, size_t width) {
   const std::string line = text.substr(0, text.find('\n'));
   if (line.size() <= width) return line;
@@ -95,12 +106,17 @@ std::string format_results_table(const Provenance& provenance, const std::vector
       << provenance.updated_at << "\n";
 
   const std::vector<std::string> metrics = choose_metric_columns(runs);
+  const bool cache_column = std::any_of(runs.begin(), runs.end(),
+                                        [](const RunRecord& run) { return run.metric_notes.count("cache_mode") != 0; });
   std::vector<std::string> header = {"name", "method", "status"};
+  if (cache_column) header.push_back("cache");
+  const size_t text_columns = header.size();
   header.insert(header.end(), metrics.begin(), metrics.end());
   std::vector<std::vector<std::string>> rows;
   for (const auto& run : runs) {
     std::vector<std::string> row = {clip(run.name.empty() ? run.run_id : run.name, kMaxNameWidth),
                                     run.method, run_status_name(run.status)};
+    if (cache_column) row.push_back(cache_cell(run));
     for (const auto& metric : metrics) {
       auto it = run.metrics.find(metric);
       row.push_back(it == run.metrics.end() ? "-" : format_metric(metric, it->second));
@@ -119,7 +135,7 @@ std::string format_results_table(const Provenance& provenance, const std::vector
     for (size_t c = 0; c < cells.size(); ++c) {
       const std::string padding(widths[c] - cells[c].size(), ' ');
       if (c > 0) line += "  ";
-      line += c < 3 ? cells[c] + padding : padding + cells[c];
+      line += c < text_columns ? cells[c] + padding : padding + cells[c];
     }
     line.erase(line.find_last_not_of(' ') + 1);
     out << line << "\n";

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/registry/registry.h"
+#include "core/config/registry.h"
 #include "datasets/param_spec.h"
 
 namespace wq {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "core/registry/registry.h"
+#include "core/config/registry.h"
 #include "datasets/dataset.h"
 #include "datasets/mvbench/mvbench_scoring.h"
 

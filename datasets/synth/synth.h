@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "core/config/params.h"
-#include "core/registry/registry.h"
+#include "core/config/registry.h"
 #include "datasets/video/frames.h"
 
 namespace wq {

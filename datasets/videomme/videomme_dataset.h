@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "core/registry/registry.h"
+#include "core/config/registry.h"
 #include "datasets/dataset.h"
 
 namespace wq {

@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "core/train/proxy_trainer.h"
+#include "vlm/train/proxy_trainer.h"
 
 namespace wq {
 

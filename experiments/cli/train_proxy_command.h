@@ -1,4 +1,4 @@
-// `wq train-proxy CONFIG [--out DIR] [--device D]`: trains the proxy VLM (core/train).
+// `wq train-proxy CONFIG [--out DIR] [--device D]`: trains the proxy VLM (vlm/train).
 #pragma once
 
 #include <string>

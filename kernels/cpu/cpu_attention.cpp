@@ -182,7 +182,8 @@ void attention_impl(const attention_shape& shape, const float* q, const segment_
 void cpu_attention(const attention_shape& shape, const float* q, const segment_view* table, float* out, float* lse) {
   if (shape.kv_heads < 1 || shape.q_heads % shape.kv_heads != 0)
     throw std::invalid_argument("cpu_attention: q_heads must be a positive multiple of kv_heads");
-  dispatch_head_dim(shape.head_dim, [&](auto dim) { attention_impl<decltype(dim)::value>(shape, q, table, out, lse); });
+  dispatch_cpu_head_dim(shape.head_dim,
+                        [&](auto dim) { attention_impl<decltype(dim)::value>(shape, q, table, out, lse); });
 }
 
 }  // namespace wq::kernels::cpu

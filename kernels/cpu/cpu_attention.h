@@ -9,7 +9,7 @@
 namespace wq::kernels::cpu {
 
 // Same contract as reference_attention (host views; q/out [batch][q_tokens][q_heads][head_dim]
-// fp32; lse optional, natural log). head_dim 64 or 128 (dispatch_head_dim).
+// fp32; lse optional, natural log). head_dim 16, 32, 64 or 128 (dispatch_cpu_head_dim).
 void cpu_attention(const attention_shape& shape, const float* q, const segment_view* table, float* out,
                    float* lse = nullptr);
 

@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "core/quant/half.h"
+#include "kernels/cpu/half.h"
 
 namespace wq::kernels::cpu {
 
@@ -17,7 +17,7 @@ constexpr uint32_t kPow3[20] = {1u,        3u,        9u,         27u,        81
 int codes_per_word(int storage_bits, bool base3) { return base3 ? 20 : 32 / storage_bits; }
 }  // namespace
 
-float half_bits_to_float(uint16_t bits) { return quant::half_to_float(bits); }
+float half_bits_to_float(uint16_t bits) { return half_to_float(bits); }
 
 float bf16_bits_to_float(uint16_t bits) {
   const uint32_t u = static_cast<uint32_t>(bits) << 16;

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Golden fixture for the C++ tokenizer and chat templates (core/models/tokenizer/).
+"""Golden fixture for the C++ tokenizer and chat templates (vlm/tokenizer/).
 
 Reads tests/data/tokenizer/strings.json, encodes every string with the reference
 `tokenizers` library (Rust, via Python) and writes, per string: ids, the decoded text

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "core/registry/registry.h"
+#include "core/config/registry.h"
 
 namespace wq::config_test {
 namespace {

@@ -7,10 +7,10 @@
 #include "core/config/config_error.h"
 #include "core/config/did_you_mean.h"
 #include "core/config/params.h"
+#include "core/config/registry.h"
 #include "core/config/scalars.h"
 #include "core/config/source_map.h"
 #include "core/config/yaml_tree.h"
-#include "core/registry/registry.h"
 
 namespace wq {
 namespace {

@@ -1,7 +1,7 @@
 #include "proxy_fixture.h"
 
-#include "core/train/proxy_trainer.h"
 #include "test_files.h"
+#include "vlm/train/proxy_trainer.h"
 
 namespace wq::testing {
 

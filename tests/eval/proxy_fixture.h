@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "core/train/proxy_options.h"
+#include "vlm/train/proxy_options.h"
 
 namespace wq::testing {
 

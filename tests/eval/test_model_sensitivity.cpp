@@ -9,8 +9,8 @@
 
 #include "core/results/results_file.h"
 #include "core/windowquant/similarity.h"
+#include "core/windowquant/window_probe.h"
 #include "experiments/runner.h"
-#include "experiments/window_probe.h"
 #include "proxy_fixture.h"
 #include "test_files.h"
 

@@ -1,18 +1,18 @@
-// The evaluation protocol (core/eval) on a tiny proxy checkpoint: FP16 through the
+// The evaluation protocol (vlm/eval) on a tiny proxy checkpoint: FP16 through the
 // cached_video protocol equals one full forward over the prompt; a lossy method changes the
 // query's logits under cached_video but not under full_prefill (protocol.md's reason for two
 // prefills); byte and bit accounting; the prepared-sample cache; the checkpoint round trip.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "core/eval/evaluator.h"
-#include "core/eval/llava_onevision_lm.h"
-#include "core/eval/protocol.h"
 #include "core/method/kv_method.h"
-#include "core/models/safetensors.h"
 #include "datasets/mvbench/mvbench_scoring.h"
 #include "datasets/synth/synth.h"
 #include "proxy_fixture.h"
+#include "vlm/eval/evaluator.h"
+#include "vlm/eval/llava_onevision_lm.h"
+#include "vlm/eval/protocol.h"
+#include "vlm/models/safetensors.h"
 
 namespace wq::eval {
 namespace {

@@ -5,11 +5,11 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "core/models/tokenizer/tokenizer.h"
-#include "core/train/proxy_options.h"
-#include "core/train/proxy_trainer.h"
 #include "proxy_fixture.h"
 #include "test_files.h"
+#include "vlm/tokenizer/tokenizer.h"
+#include "vlm/train/proxy_options.h"
+#include "vlm/train/proxy_trainer.h"
 
 namespace wq {
 namespace {

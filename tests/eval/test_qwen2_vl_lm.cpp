@@ -10,10 +10,10 @@
 #include <nlohmann/json.hpp>
 
 #include "core/config/resolve_params.h"
-#include "core/eval/protocol.h"
 #include "core/method/kv_method.h"
-#include "core/models/tokenizer/train_bpe.h"
 #include "test_files.h"
+#include "vlm/eval/protocol.h"
+#include "vlm/tokenizer/train_bpe.h"
 
 namespace wq::eval {
 namespace {

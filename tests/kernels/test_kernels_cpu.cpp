@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "core/cache/interleaved.h"
+#include "core/cache/kernel_views.h"
 #include "core/cache/reference_attention.h"
 #include "core/quant/half.h"
 #include "core/quant/quantize.h"
-#include "kernels/cpu/core_views.h"
 #include "kernels/cpu/cpu_attention.h"
 #include "kernels/cpu/reference_attention.h"
 #include "kernels/cpu/view_dequant.h"
@@ -22,6 +22,8 @@ namespace wq::kernels {
 namespace {
 
 namespace q = wq::quant;
+using cache::dense_view;  // core/cache adapters from core types to kernel views
+using cache::view_of;
 
 std::vector<float> random_fp16_values(std::mt19937& rng, size_t n, int channels) {
   std::normal_distribution<float> nd(0.0f, 1.0f);

@@ -4,6 +4,7 @@
 // the prefill residual rule token for token.
 #include <gtest/gtest.h>
 
+#include "core/method/compress.h"
 #include "core/method/kv_method.h"
 #include "core/quant/quantize.h"
 #include "tests/methods/oracle_fixture.h"

@@ -8,8 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "core/method/kv_method.h"
 #include "core/cache/kv_bits.h"
+#include "core/method/compress.h"
+#include "core/method/kv_method.h"
 #include "tests/methods/synthetic.h"
 
 namespace wq::methods {

@@ -9,8 +9,9 @@
 #include <cstdio>
 #include <numeric>
 
-#include "core/method/kv_method.h"
 #include "baselines/vidkv.h"
+#include "core/method/compress.h"
+#include "core/method/kv_method.h"
 #include "core/quant/quantize.h"
 #include "tests/methods/oracle_fixture.h"
 

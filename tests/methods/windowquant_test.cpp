@@ -6,9 +6,10 @@
 #include <map>
 #include <set>
 
+#include "core/cache/kv_bits.h"
+#include "core/method/compress.h"
 #include "core/method/kv_method.h"
 #include "core/method/method_common.h"
-#include "core/cache/kv_bits.h"
 #include "core/windowquant/allocation.h"
 #include "core/windowquant/similarity.h"
 #include "core/windowquant/windows.h"

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "core/models/qwen2.h"
+#include "vlm/models/qwen2.h"
 
 namespace wq::testing {
 

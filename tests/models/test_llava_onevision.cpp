@@ -5,10 +5,10 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "core/models/llava_onevision.h"
-#include "core/models/safetensors.h"
 #include "golden_mode.h"
-#include "core/models/video_preprocess.h"
+#include "vlm/models/llava_onevision.h"
+#include "vlm/models/safetensors.h"
+#include "vlm/models/video_preprocess.h"
 
 using namespace wq::models;
 

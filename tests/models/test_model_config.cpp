@@ -2,7 +2,7 @@
 // checkpoints' spellings (top-level rope_theta, *_token_index, rope_scaling mrope).
 #include <gtest/gtest.h>
 
-#include "core/models/model_config.h"
+#include "vlm/models/model_config.h"
 
 using namespace wq::models;
 

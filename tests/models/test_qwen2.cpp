@@ -4,9 +4,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "core/models/qwen2.h"
-#include "core/models/safetensors.h"
 #include "golden_mode.h"
+#include "vlm/models/qwen2.h"
+#include "vlm/models/safetensors.h"
 
 using namespace wq::models;
 

@@ -10,8 +10,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/models/qwen2_vl.h"
-#include "core/models/safetensors.h"
+#include "vlm/models/qwen2_vl.h"
+#include "vlm/models/safetensors.h"
 
 using namespace wq::models;
 namespace fs = std::filesystem;

@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/models/model_config.h"
-#include "core/models/safetensors.h"
+#include "vlm/models/model_config.h"
+#include "vlm/models/safetensors.h"
 
 namespace fs = std::filesystem;
 using namespace wq::models;

@@ -63,5 +63,29 @@ TEST(ResultsTable, WithoutAccuracyShowsTheMostCommonMetrics) {
   EXPECT_EQ(lines[4], "pack 2bit  kivi    complete  812.5        3.25");
 }
 
+TEST(ResultsTable, SaysHowEachRunReadItsCache) {
+  auto run = [](const std::string& name, std::map<std::string, std::string> notes) {
+    RunRecord r;
+    r.run_id = r.name = name;
+    r.method = "uniform";
+    r.status = RunStatus::Complete;
+    r.metrics = {{"accuracy", 0.5}};
+    r.metric_notes = std::move(notes);
+    return r;
+  };
+  const std::string table = format_results_table(
+      test::fixed_provenance("modes"),
+      {run("a", {{"cache_mode", "simulate"}, {"attention_path", "dequantized"}}),
+       run("b", {{"cache_mode", "packed"}, {"attention_path", "fused"}}),
+       run("c", {{"cache_mode", "packed"}, {"attention_path", "dequantized"}}), run("d", {})});
+  const std::vector<std::string> lines = lines_of(table);
+  ASSERT_EQ(lines.size(), 8u) << table;
+  EXPECT_EQ(lines[2], "name  method   status    cache               accuracy");
+  EXPECT_EQ(lines[4], "a     uniform  complete  simulate              0.5000");
+  EXPECT_EQ(lines[5], "b     uniform  complete  packed/fused          0.5000");
+  EXPECT_EQ(lines[6], "c     uniform  complete  packed/dequantized    0.5000");
+  EXPECT_EQ(lines[7], "d     uniform  complete  -                     0.5000");
+}
+
 }  // namespace
 }  // namespace wq

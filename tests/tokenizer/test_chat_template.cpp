@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "core/models/tokenizer/chat_template.h"
 #include "tests/tokenizer/tokenizer_test_util.h"
+#include "vlm/tokenizer/chat_template.h"
 
 namespace wq::tokenizer {
 namespace {

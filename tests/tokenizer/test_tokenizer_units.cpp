@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "core/models/tokenizer/byte_level.h"
-#include "core/models/tokenizer/nfc.h"
-#include "core/models/tokenizer/tokenizer.h"
-#include "core/models/tokenizer/utf8.h"
+#include "vlm/tokenizer/byte_level.h"
+#include "vlm/tokenizer/nfc.h"
+#include "vlm/tokenizer/tokenizer.h"
+#include "vlm/tokenizer/utf8.h"
 
 namespace wq::tokenizer {
 namespace {

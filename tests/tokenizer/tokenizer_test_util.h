@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/models/tokenizer/tokenizer.h"
+#include "vlm/tokenizer/tokenizer.h"
 
 namespace wq::tokenizer::testing {
 

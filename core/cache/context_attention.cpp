@@ -1,0 +1,191 @@
+// Packed-context attention through the CPU kernels, with fp32 full-precision segments and a
+// per-layer dequantized fallback (context_attention.h).
+#include "core/cache/context_attention.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include "core/cache/kernel_views.h"
+#include "kernels/cpu/cpu_attention.h"
+
+namespace wq::cache {
+namespace {
+
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+// The kernels' view of one quantized segment tensor; false (and why) when no view describes it.
+bool tensor_view_of(const SegmentTensor& t, SegmentKind kind, kernels::tensor_view& view, std::string& why) {
+  if (kind == SegmentKind::interleaved) {
+    view = view_of(t.interleaved);
+    return true;
+  }
+  if (t.parts.size() != 1 || !t.parts[0].channels.empty()) {
+    why = "channel parts (" + std::to_string(t.parts.size()) + " parts)";
+    return false;
+  }
+  const quant::QTensor& q = t.parts[0].packed;
+  if (q.spec.transform != quant::Transform::none) {
+    why = q.spec.transform == quant::Transform::hadamard ? "a Hadamard transform of the channels"
+                                                         : "an FFT of the channels";
+    return false;
+  }
+  // 16-bit passthrough stores fp16 rows [T][D/2 words]: exactly the kernels' dense16 layout.
+  view = q.spec.bits == quant::QuantBits::b16 ? dense_view(reinterpret_cast<const uint16_t*>(q.words.data()))
+                                              : view_of(q);
+  return true;
+}
+
+// Exact fp32 attention of `rows` query rows [rows][D] over n keys/values [n][D]; out [rows][D],
+// lse [rows]. The CPU twin of what the kernels compute, for full-precision and dequantized keys.
+void attend_rows(const float* q, int rows, const float* k, const float* v, int n, int D, float scale, float* out,
+                 float* lse) {
+  std::vector<float> s(static_cast<size_t>(n));
+  for (int r = 0; r < rows; ++r) {
+    const float* qr = q + static_cast<int64_t>(r) * D;
+    float* o = out + static_cast<int64_t>(r) * D;
+    std::fill(o, o + D, 0.0f);
+    if (n == 0) {
+      lse[r] = kNegInf;
+      continue;
+    }
+    float m = kNegInf;
+    for (int j = 0; j < n; ++j) {
+      const float* kj = k + static_cast<int64_t>(j) * D;
+      float dot = 0;
+      for (int d = 0; d < D; ++d) dot += qr[d] * kj[d];
+      s[static_cast<size_t>(j)] = dot * scale;
+      m = std::max(m, s[static_cast<size_t>(j)]);
+    }
+    double l = 0;
+    for (int j = 0; j < n; ++j) {
+      const float p = std::exp(s[static_cast<size_t>(j)] - m);
+      l += p;
+      const float* vj = v + static_cast<int64_t>(j) * D;
+      for (int d = 0; d < D; ++d) o[d] += p * vj[d];
+    }
+    for (int d = 0; d < D; ++d) o[d] = static_cast<float>(o[d] / l);
+    lse[r] = m + static_cast<float>(std::log(l));
+  }
+}
+
+}  // namespace
+
+const char* attention_path_name(AttentionPath path) {
+  return path == AttentionPath::fused ? "fused" : "dequantized";
+}
+
+void merge_partial_attention(float* out_a, float* lse_a, const float* out_b, const float* lse_b, int rows,
+                             int head_dim) {
+  for (int r = 0; r < rows; ++r) {
+    if (lse_b[r] == kNegInf) continue;
+    float* a = out_a + static_cast<int64_t>(r) * head_dim;
+    const float* b = out_b + static_cast<int64_t>(r) * head_dim;
+    if (lse_a[r] == kNegInf) {
+      std::copy(b, b + head_dim, a);
+      lse_a[r] = lse_b[r];
+      continue;
+    }
+    const float m = std::max(lse_a[r], lse_b[r]);
+    const float wa = std::exp(lse_a[r] - m), wb = std::exp(lse_b[r] - m);
+    for (int d = 0; d < head_dim; ++d) a[d] = (wa * a[d] + wb * b[d]) / (wa + wb);
+    lse_a[r] = m + std::log(wa + wb);
+  }
+}
+
+PackedContext::PackedContext(const KvCache& cache) : cache_(cache) {
+  if (cache.mode != CacheMode::packed)
+    throw std::invalid_argument("PackedContext: the cache was built in simulate mode (packed arrays needed)");
+  for (const LayerCache& layer : cache.layers) {
+    LayerTables tables;
+    for (const HeadCache& head : layer.heads) {
+      HeadTable table;
+      for (const Segment& seg : head.segments) {
+        if (seg.size() == 0) continue;
+        if (seg.kind == SegmentKind::full_precision) {
+          table.full_precision.push_back(&seg);
+          continue;
+        }
+        kernels::segment_view view;
+        view.tokens = seg.size();
+        std::string why;
+        if (!tensor_view_of(seg.key, seg.kind, view.key, why) || !tensor_view_of(seg.value, seg.kind, view.value, why)) {
+          tables.fused = false;
+          if (dequantized_reason_.empty()) dequantized_reason_ = "the kernels cannot read " + why;
+          break;
+        }
+        table.quantized.push_back(view);
+      }
+      if (!tables.fused) break;
+      kernels::finalize_segment_table(table.quantized.data(), 1, static_cast<int>(table.quantized.size()));
+      tables.heads.push_back(std::move(table));
+    }
+    if (!tables.fused) {
+      tables.heads.clear();
+      path_ = AttentionPath::dequantized;
+    }
+    layers_.push_back(std::move(tables));
+  }
+}
+
+void PackedContext::attend(int layer, const float* q, int q_heads, int q_tokens, float* out, float* lse) const {
+  if (layer < 0 || layer >= layers())
+    throw std::out_of_range("PackedContext::attend: layer " + std::to_string(layer) + " of " +
+                            std::to_string(layers()));
+  const LayerCache& cache_layer = cache_.layers[static_cast<size_t>(layer)];
+  const int kv_heads = cache_layer.kv_heads(), D = cache_layer.head_dim;
+  if (kv_heads == 0 || q_heads % kv_heads != 0)
+    throw std::invalid_argument("PackedContext::attend: " + std::to_string(q_heads) +
+                                " query heads do not group over " + std::to_string(kv_heads) + " KV heads");
+  const int group = q_heads / kv_heads, rows = group * q_tokens;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(D));
+  const LayerTables& tables = layers_[static_cast<size_t>(layer)];
+  std::vector<float> q_kernel(static_cast<size_t>(rows) * D), out_kernel(q_kernel.size()), lse_kernel(rows);
+  std::vector<float> part_out(q_kernel.size()), part_lse(rows), k, v;
+  for (int h = 0; h < kv_heads; ++h) {
+    // This KV head's query heads, [group][q_tokens][D] contiguous in q, out and lse.
+    const float* qh = q + static_cast<int64_t>(h) * rows * D;
+    float* oh = out + static_cast<int64_t>(h) * rows * D;
+    float* lh = lse + static_cast<int64_t>(h) * rows;
+    const HeadCache& head = cache_layer.heads[static_cast<size_t>(h)];
+    if (!tables.fused) {
+      dequantize_head(head, D, k, v);
+      attend_rows(qh, rows, k.data(), v.data(), head.context_tokens(), D, scale, oh, lh);
+      continue;
+    }
+    const HeadTable& table = tables.heads[static_cast<size_t>(h)];
+    std::fill(lh, lh + rows, kNegInf);
+    std::fill(oh, oh + static_cast<int64_t>(rows) * D, 0.0f);
+    if (!table.quantized.empty()) {
+      // The kernels take q as [q_tokens][group][D]; the model gives [group][q_tokens][D].
+      for (int g = 0; g < group; ++g)
+        for (int t = 0; t < q_tokens; ++t)
+          std::copy_n(qh + (static_cast<int64_t>(g) * q_tokens + t) * D, D,
+                      q_kernel.data() + (static_cast<int64_t>(t) * group + g) * D);
+      kernels::attention_shape shape;
+      shape.q_heads = group;
+      shape.kv_heads = 1;
+      shape.head_dim = D;
+      shape.q_tokens = q_tokens;
+      shape.num_segments = static_cast<int>(table.quantized.size());
+      shape.max_tiles = table.quantized.back().tile_begin +
+                        (table.quantized.back().tokens + kernels::kTileTokens - 1) / kernels::kTileTokens;
+      shape.scale = scale;
+      kernels::cpu::cpu_attention(shape, q_kernel.data(), table.quantized.data(), out_kernel.data(), lse_kernel.data());
+      for (int g = 0; g < group; ++g)
+        for (int t = 0; t < q_tokens; ++t) {
+          const int64_t mine = static_cast<int64_t>(g) * q_tokens + t, theirs = static_cast<int64_t>(t) * group + g;
+          std::copy_n(out_kernel.data() + theirs * D, D, oh + mine * D);
+          lh[mine] = lse_kernel[static_cast<size_t>(theirs)];
+        }
+    }
+    for (const Segment* seg : table.full_precision) {
+      attend_rows(qh, rows, seg->key.values.data(), seg->value.values.data(), seg->size(), D, scale, part_out.data(),
+                  part_lse.data());
+      merge_partial_attention(oh, lh, part_out.data(), part_lse.data(), rows, D);
+    }
+  }
+}
+
+}  // namespace wq::cache

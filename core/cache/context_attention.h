@@ -1,0 +1,63 @@
+// How a model's attention reads a packed-mode compressed context (design.md: the model side
+// reads its cache through core/cache). The context precedes every query token, so attention
+// over it needs no mask; the model attends its own causal block (the full-precision tail and
+// the span being computed) itself and merges the two through the log-sum-exp.
+//
+// Quantized segments are read by the CPU kernels (kernels/cpu/cpu_attention.h) straight from
+// the packed arrays ("fused"); full-precision segments (text, residual, sinks) are read in
+// fp32 as stored. A layer whose layout no kernel view describes (a channel transform, channel
+// parts) is dequantized into a scratch buffer one layer at a time ("dequantized"); path() says
+// which, so no table mixes the two silently.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/cache/kv_cache.h"
+#include "kernels/kv_view.h"
+
+namespace wq::cache {
+
+enum class AttentionPath : uint8_t { fused = 0, dequantized = 1 };
+const char* attention_path_name(AttentionPath path);  // "fused" | "dequantized"
+
+class PackedContext {
+ public:
+  // cache: packed mode (std::invalid_argument otherwise); it must outlive this object.
+  explicit PackedContext(const KvCache& cache);
+  explicit PackedContext(const KvCache&& cache) = delete;  // it keeps a reference
+
+  int layers() const { return static_cast<int>(layers_.size()); }
+  // fused when every layer's quantized segments are read by the kernels from the packed arrays.
+  AttentionPath path() const { return path_; }
+  // Why some layer is dequantized (empty when the path is fused).
+  const std::string& dequantized_reason() const { return dequantized_reason_; }
+
+  // Attention of q_tokens query tokens over the whole stored context of `layer`.
+  // q: [q_heads][q_tokens][head_dim] fp32, post-RoPE; query head h reads KV head
+  // h / (q_heads / kv_heads). out: [q_heads][q_tokens][head_dim] fp32; lse: [q_heads][q_tokens],
+  // ln Σ exp(scale · q·k) with scale 1/sqrt(head_dim) (−inf and a zero row for an empty context).
+  void attend(int layer, const float* q, int q_heads, int q_tokens, float* out, float* lse) const;
+
+ private:
+  struct HeadTable {
+    std::vector<kernels::segment_view> quantized;  // read by the kernels
+    std::vector<const Segment*> full_precision;    // fp32 values, read as stored
+  };
+  struct LayerTables {
+    bool fused = true;
+    std::vector<HeadTable> heads;  // [kv_heads]
+  };
+  const KvCache& cache_;
+  std::vector<LayerTables> layers_;
+  AttentionPath path_ = AttentionPath::fused;
+  std::string dequantized_reason_;
+};
+
+// Merges partial attention b into a (the same query rows over disjoint key sets):
+// out_a, out_b: [rows][head_dim]; lse_a, lse_b: [rows] natural log. −inf marks an empty part.
+void merge_partial_attention(float* out_a, float* lse_a, const float* out_b, const float* lse_b, int rows,
+                             int head_dim);
+
+}  // namespace wq::cache

@@ -1,0 +1,19 @@
+// Adapters from core/quant and core/cache host structures to the kernels' views
+// (kernels/kv_view.h): how packed-mode caches hand their arrays to the kernels without copying.
+#pragma once
+
+#include "core/cache/interleaved.h"
+#include "core/quant/quantize.h"
+#include "kernels/kv_view.h"
+
+namespace wq::cache {
+
+// One head's QTensor (transform none; fp16 storage b16 is not a packed view). Throws
+// std::invalid_argument for transforms the kernels do not undo.
+kernels::tensor_view view_of(const quant::QTensor& q);
+// One head's interleaved tensor.
+kernels::tensor_view view_of(const InterleavedTensor& t);
+// Dense fp16 bits [tokens][head_dim] (e.g. a converted tail).
+kernels::tensor_view dense_view(const uint16_t* fp16_bits, bool bf16 = false);
+
+}  // namespace wq::cache
