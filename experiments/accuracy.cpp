@@ -17,6 +17,10 @@ namespace {
 
 constexpr const char* kTimings[] = {"t_vision_ms", "t_prefill_ctx_ms", "t_search_ms", "t_quant_ms",
                                     "t_prefill_query_ms", "t_decode_per_token_ms"};
+// Per-sample bytes and bits (results-schema.md says what each counts).
+constexpr const char* kFigures[] = {"kv_bytes",          "kv_fp16_bytes",      "kv_allocated_bytes",
+                                    "bits_nominal",      "bits_effective",     "peak_memory_bytes",
+                                    "peak_method_memory_bytes"};
 
 class MeanTotals {
  public:
@@ -57,8 +61,7 @@ class Accuracy : public Experiment {
     for (const char* name : {"correct", "counted", "failed", "context_reused", "frames", "visual_tokens", "prompt_tokens"})
       rows.add_int_column(name);
     for (const char* name : kTimings) rows.add_float_column(name);
-    for (const char* name : {"kv_bytes", "kv_fp16_bytes", "bits_nominal", "bits_effective", "peak_memory_bytes"})
-      rows.add_float_column(name);
+    for (const char* name : kFigures) rows.add_float_column(name);
 
     const size_t total = dataset->size();  // dataset.max_samples (sweep.max_samples) limits it
     AccuracyTally by_task, by_bucket;
@@ -80,7 +83,9 @@ class Accuracy : public Experiment {
             {"t_search_ms", e.method.t_search_ms}, {"t_quant_ms", e.method.t_quant_ms},
             {"t_prefill_query_ms", e.method.t_prefill_query_ms}, {"t_decode_per_token_ms", e.method.t_decode_per_token_ms},
             {"kv_bytes", e.method.kv_bytes}, {"kv_fp16_bytes", e.method.kv_fp16_bytes}, {"bits_nominal", e.method.bits_nominal},
-            {"bits_effective", e.method.bits_effective}, {"peak_memory_bytes", e.peak_memory_bytes}};
+            {"bits_effective", e.method.bits_effective}, {"peak_memory_bytes", e.peak_memory_bytes},
+            {"peak_method_memory_bytes", e.method.peak_method_memory_bytes},
+            {"kv_allocated_bytes", e.method.kv_allocated_bytes}};
         for (const auto& [name, value] : figures) {
           row[name] = value;
           means.add(name, value);
@@ -92,8 +97,7 @@ class Accuracy : public Experiment {
       } catch (const DatasetError& error) {
         ++failed;
         for (const char* name : kTimings) row[name] = std::nan("");
-        for (const char* name : {"kv_bytes", "kv_fp16_bytes", "bits_nominal", "bits_effective", "peak_memory_bytes"})
-          row[name] = std::nan("");
+        for (const char* name : kFigures) row[name] = std::nan("");
         row.insert({{"prediction", std::string()}, {"generated", std::string()}, {"error", std::string(error.what())},
                     {"correct", int64_t(0)}, {"counted", int64_t(0)}, {"failed", int64_t(1)},
                     {"context_reused", int64_t(0)}, {"frames", int64_t(0)}, {"visual_tokens", int64_t(0)},
@@ -111,9 +115,8 @@ class Accuracy : public Experiment {
     m["samples_counted"] = double(by_task.total());
     m["samples_failed"] = double(failed);
     means.write(m, "_mean");
-    for (const char* name : {"bits_nominal", "bits_effective", "kv_bytes", "kv_fp16_bytes"})
+    for (const char* name : kFigures)
       if (m.count(std::string(name) + "_mean")) m[name] = m[std::string(name) + "_mean"];
-    if (m.count("peak_memory_bytes_mean")) m["peak_memory_bytes"] = m["peak_memory_bytes_mean"];
     if (model.get_bool("random_weights")) {
       m["random_weights"] = 1.0;
       ctx.record.metric_notes["weights"] = "random (model.random_weights): latency and memory only, accuracy meaningless";

@@ -14,8 +14,7 @@ namespace wq::cache {
 
 using namespace wq::quant;
 
-InterleavedTensor quantize_interleaved(const float* x, int tokens, int channels,
-                                       const std::vector<QuantBits>& bits, int group_size) {
+InterleavedTensor interleaved_layout(int tokens, int channels, const std::vector<QuantBits>& bits, int group_size) {
   if (bits.size() != static_cast<size_t>(tokens)) {
     throw std::invalid_argument("quantize_interleaved: " + std::to_string(bits.size()) +
                                 " widths for " + std::to_string(tokens) + " tokens");
@@ -45,6 +44,13 @@ InterleavedTensor quantize_interleaved(const float* x, int tokens, int channels,
     offset += words_for(channels, 32 / b);
   }
   q.words.assign(offset, 0);
+  return q;
+}
+
+InterleavedTensor quantize_interleaved(const float* x, int tokens, int channels,
+                                       const std::vector<QuantBits>& bits, int group_size) {
+  InterleavedTensor q = interleaved_layout(tokens, channels, bits, group_size);
+  const size_t groups = static_cast<size_t>(channels / group_size);
   std::vector<uint32_t> codes(channels);
   for (int t = 0; t < tokens; ++t) {
     const float* row = x + static_cast<size_t>(t) * channels;

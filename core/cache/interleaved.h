@@ -27,6 +27,10 @@ struct InterleavedTensor {
   size_t side_bytes() const { return bits.size() + word_offset.size() * 4; }
 };
 
+// The arrays of quantize_interleaved, sized and with bits / word_offset filled, codes, scales
+// and mins zero (the same checks of widths and group size).
+InterleavedTensor interleaved_layout(int tokens, int channels, const std::vector<quant::QuantBits>& bits,
+                                     int group_size);
 // x: [tokens][channels] fp32; bits: [tokens]. Each token is quantized asymmetric min/max
 // (1-bit minmax rule) with channel groups of group_size; 16-bit tokens are stored as fp16
 // pairs (two channels per word). Throws std::invalid_argument for ternary widths, a group

@@ -22,13 +22,6 @@ size_t head_offset(const FullKv& kv, int layer, int head) {
   }
   return (static_cast<size_t>(layer) * kv.kv_heads + head) * kv.tokens * kv.head_dim;
 }
-
-// One planned range of the stored order.
-struct Range {
-  int begin, end;
-  const PlanPiece* piece;
-  const InterleavedPiece* interleaved;
-};
 }  // namespace
 
 const float* FullKv::k_head(int l, int h) const { return k.data() + head_offset(*this, l, h); }
@@ -43,49 +36,36 @@ HeadCache build_head(const float* k, const float* v, int tokens, int head_dim,
   HeadCache head;
   head.positions.resize(tokens);
   for (int i = 0; i < tokens; ++i) head.positions[i] = plan.order.empty() ? i : plan.order[i];
-  // Gather K and V into the stored order (positions move with them).
-  std::vector<float> ks(tokens * d), vs(tokens * d);
-  for (int i = 0; i < tokens; ++i) {
+  // Gather K and V into the stored order (positions move with them); layout mode reads no
+  // values.
+  const bool values = mode != CacheMode::layout;
+  std::vector<float> ks(values ? tokens * d : 0), vs(ks.size());
+  for (int i = 0; values && i < tokens; ++i) {
     std::copy(k + head.positions[i] * d, k + (head.positions[i] + 1) * d, ks.begin() + i * d);
     std::copy(v + head.positions[i] * d, v + (head.positions[i] + 1) * d, vs.begin() + i * d);
   }
-  std::vector<Range> ranges;
-  for (const PlanPiece& p : plan.pieces) ranges.push_back({p.begin, p.end, &p, nullptr});
-  for (const InterleavedPiece& p : plan.interleaved) ranges.push_back({p.begin, p.end, nullptr, &p});
-  std::sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& b) { return a.begin < b.begin; });
-
-  auto add_fp = [&](int begin, int end) {
-    if (begin >= end) return;
-    Segment s;
-    s.kind = SegmentKind::full_precision;
-    s.begin = begin;
-    s.end = end;
-    s.key = make_full_precision_tensor(ks.data() + begin * d, end - begin, head_dim);
-    s.value = make_full_precision_tensor(vs.data() + begin * d, end - begin, head_dim);
-    head.segments.push_back(std::move(s));
-  };
-  int cursor = 0;
-  for (const Range& r : ranges) {
-    add_fp(cursor, r.begin);
+  for (const StoredRange& r : stored_ranges(plan, tokens)) {
     Segment s;
     s.begin = r.begin;
     s.end = r.end;
     const int n = r.end - r.begin;
+    const float* kr = values ? ks.data() + r.begin * d : nullptr;
+    const float* vr = values ? vs.data() + r.begin * d : nullptr;
     if (r.piece) {
       s.kind = SegmentKind::quantized;
-      s.key = make_quantized_tensor(ks.data() + r.begin * d, n, head_dim, r.piece->key, mode);
-      s.value = make_quantized_tensor(vs.data() + r.begin * d, n, head_dim, r.piece->value, mode);
-    } else {
+      s.key = make_quantized_tensor(kr, n, head_dim, r.piece->key, mode);
+      s.value = make_quantized_tensor(vr, n, head_dim, r.piece->value, mode);
+    } else if (r.interleaved) {
       s.kind = SegmentKind::interleaved;
-      s.key = make_interleaved_tensor(ks.data() + r.begin * d, n, head_dim, r.interleaved->bits,
-                                      r.interleaved->group_size, mode);
-      s.value = make_interleaved_tensor(vs.data() + r.begin * d, n, head_dim, r.interleaved->bits,
-                                        r.interleaved->group_size, mode);
+      s.key = make_interleaved_tensor(kr, n, head_dim, r.interleaved->bits, r.interleaved->group_size, mode);
+      s.value = make_interleaved_tensor(vr, n, head_dim, r.interleaved->bits, r.interleaved->group_size, mode);
+    } else {
+      s.kind = SegmentKind::full_precision;
+      s.key = make_full_precision_tensor(kr, n, head_dim);
+      s.value = make_full_precision_tensor(vr, n, head_dim);
     }
     head.segments.push_back(std::move(s));
-    cursor = r.end;
   }
-  add_fp(cursor, tokens);
   return head;
 }
 

@@ -129,4 +129,20 @@ LayerPlan uniform_layer_plan(int begin, int end, const QuantSpec& key_spec,
   return plan;
 }
 
+std::vector<StoredRange> stored_ranges(const LayerPlan& plan, int tokens) {
+  std::vector<StoredRange> pieces;
+  for (const PlanPiece& p : plan.pieces) pieces.push_back({p.begin, p.end, &p, nullptr});
+  for (const InterleavedPiece& p : plan.interleaved) pieces.push_back({p.begin, p.end, nullptr, &p});
+  std::sort(pieces.begin(), pieces.end(), [](const StoredRange& a, const StoredRange& b) { return a.begin < b.begin; });
+  std::vector<StoredRange> out;
+  int cursor = 0;
+  for (const StoredRange& r : pieces) {
+    if (cursor < r.begin) out.push_back({cursor, r.begin, nullptr, nullptr});
+    out.push_back(r);
+    cursor = r.end;
+  }
+  if (cursor < tokens) out.push_back({cursor, tokens, nullptr, nullptr});
+  return out;
+}
+
 }  // namespace wq::cache

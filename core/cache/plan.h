@@ -73,6 +73,19 @@ struct Plan {
 // holds ternary; a spec is invalid (quant::validate).
 void validate(const LayerPlan& plan, int tokens, int head_dim);
 
+// One range of the stored order and how it is kept: a plan piece, an interleaved piece, or
+// (both null) full precision.
+struct StoredRange {
+  int begin = 0;
+  int end = 0;
+  const PlanPiece* piece = nullptr;
+  const InterleavedPiece* interleaved = nullptr;
+};
+// The stored order of `tokens` context tokens under `plan`, front to back: its pieces sorted
+// by begin, every maximal uncovered run between them as one full-precision range (empty
+// ranges left out). What build_head builds segments from, and what a GPU builder follows.
+std::vector<StoredRange> stored_ranges(const LayerPlan& plan, int tokens);
+
 // A plan that keeps every token in full precision (the fp16 method).
 Plan full_precision_plan();
 // One uniform piece over [begin, end) of the identity order (KIVI-like helpers build on it).

@@ -35,20 +35,20 @@ BitCounts BitCounts::scaled(double f) const {
 
 namespace {
 
-// Storage of one packed part. A b16 part's words are fp16 data, so they are counted as
-// full-precision bits, not code bits.
-BitCounts count_qtensor(const QTensor& q) {
+// Storage of one packed part of tokens × channels under spec. A b16 part's words are fp16
+// data, so they are counted as full-precision bits, not code bits.
+BitCounts count_part(const QuantSpec& spec, int tokens, int channels, const QTensorSizes& sizes) {
   BitCounts b;
-  const double elements = static_cast<double>(q.tokens) * q.channels;
+  const double elements = static_cast<double>(tokens) * channels;
   b.elements = elements;
-  b.nominal = format_info(q.spec.bits).nominal_bits * elements;
-  if (q.spec.bits == QuantBits::b16) {
-    b.fp_bits = 32.0 * q.words.size();
+  b.nominal = format_info(spec.bits).nominal_bits * elements;
+  if (spec.bits == QuantBits::b16) {
+    b.fp_bits = 32.0 * sizes.words;
   } else {
-    b.code_bits = 32.0 * q.words.size();
+    b.code_bits = 32.0 * sizes.words;
   }
-  b.scale_bits = 16.0 * q.scales.size();
-  b.min_bits = 16.0 * q.mins.size();
+  b.scale_bits = 16.0 * sizes.scales;
+  b.min_bits = 16.0 * sizes.mins;
   return b;
 }
 
@@ -70,14 +70,16 @@ SegmentTensor make_quantized_tensor(const float* x, int n, int head_dim, const T
   options.allow_partial_token_group = true;  // a segment may end with a short token group
   for (const ChannelPartSpec& part : parts) {
     const int w = static_cast<int>(part.channels.size());
+    if (split) out.bits.side_bits += 16.0 * w;
+    if (mode == CacheMode::layout) {
+      out.bits += count_part(part.spec, n, w, quantized_sizes(n, w, part.spec, options));
+      continue;
+    }
     std::vector<float> sub(static_cast<size_t>(n) * w);
     for (int t = 0; t < n; ++t)
       for (int j = 0; j < w; ++j) sub[t * w + j] = x[static_cast<size_t>(t) * head_dim + part.channels[j]];
     QTensor q = quantize(sub, n, w, part.spec, options);
-    out.bits += count_qtensor(q);
-    // A split tensor stores each part's channel list (int16 per channel) so a reader can
-    // scatter the parts back.
-    if (split) out.bits.side_bits += 16.0 * w;
+    out.bits += count_part(q.spec, q.tokens, q.channels, {q.words.size(), q.scales.size(), q.mins.size()});
     if (mode == CacheMode::simulate) {
       const std::vector<float> y = dequantize(q);
       for (int t = 0; t < n; ++t)
@@ -96,7 +98,8 @@ SegmentTensor make_interleaved_tensor(const float* x, int n, int head_dim,
                                       const std::vector<QuantBits>& bits, int group_size,
                                       CacheMode mode) {
   SegmentTensor out;
-  InterleavedTensor q = quantize_interleaved(x, n, head_dim, bits, group_size);
+  InterleavedTensor q = mode == CacheMode::layout ? interleaved_layout(n, head_dim, bits, group_size)
+                                                  : quantize_interleaved(x, n, head_dim, bits, group_size);
   BitCounts& b = out.bits;
   b.elements = static_cast<double>(n) * head_dim;
   for (int t = 0; t < n; ++t) {
@@ -111,7 +114,7 @@ SegmentTensor make_interleaved_tensor(const float* x, int n, int head_dim,
   if (mode == CacheMode::simulate) {
     out.values.resize(static_cast<size_t>(n) * head_dim);
     dequantize_interleaved(q, out.values.data());
-  } else {
+  } else if (mode == CacheMode::packed) {
     out.interleaved = std::move(q);
   }
   return out;
@@ -120,7 +123,7 @@ SegmentTensor make_interleaved_tensor(const float* x, int n, int head_dim,
 SegmentTensor make_full_precision_tensor(const float* x, int n, int head_dim) {
   SegmentTensor out;
   const size_t count = static_cast<size_t>(n) * head_dim;
-  out.values.assign(x, x + count);
+  if (x) out.values.assign(x, x + count);
   // Kept as fp32 here so simulate and packed modes agree exactly; accounted as fp16, the
   // storage a deployment would use (docs/effective-bits.md).
   out.bits.elements = static_cast<double>(count);
@@ -135,12 +138,12 @@ void read_tensor(const Segment& segment, const SegmentTensor& tensor, int head_d
     std::copy(tensor.values.begin(), tensor.values.end(), out);
     return;
   }
+  const bool layout_only = segment.kind == SegmentKind::interleaved ? tensor.interleaved.tokens == 0
+                                                                    : tensor.parts.empty();
+  if (layout_only) throw std::logic_error("read_tensor: a layout-mode segment holds no values to read");
   if (segment.kind == SegmentKind::interleaved) {
     dequantize_interleaved(tensor.interleaved, out);
     return;
-  }
-  if (segment.kind != SegmentKind::quantized) {
-    throw std::logic_error("read_tensor: full-precision segment without values");
   }
   for (const TensorPart& part : tensor.parts) {
     const std::vector<float> y = dequantize(part.packed);

@@ -14,7 +14,9 @@ namespace wq::cache {
 
 // simulate: quantize-dequantize, keep fp32 (accuracy studies on any device).
 // packed:   keep the packed arrays of docs/packing.md, dequantize on the fly when read.
-enum class CacheMode : uint8_t { simulate = 0, packed = 1 };
+// layout:   no values at all: the segments, positions and exact bit accounting that packed
+//           mode would give, for a cache whose arrays are built elsewhere (on the GPU).
+enum class CacheMode : uint8_t { simulate = 0, packed = 1, layout = 2 };
 
 enum class SegmentKind : uint8_t {
   full_precision = 0,  // fp32 values, accounted at 16 bits per element (fp16 storage)
@@ -69,6 +71,7 @@ SegmentTensor make_quantized_tensor(const float* x, int n, int head_dim, const T
 SegmentTensor make_interleaved_tensor(const float* x, int n, int head_dim,
                                       const std::vector<QuantBits>& bits, int group_size,
                                       CacheMode mode);
+// x may be null (layout mode): accounting only.
 SegmentTensor make_full_precision_tensor(const float* x, int n, int head_dim);
 
 // Writes the segment tensor's values as fp32 [n][D] into out (dequantizing when packed).

@@ -17,9 +17,9 @@ CompressedKv compress_timed(KvMethod& method, const cache::FullKv& kv, const Con
   ctx.validate(kv);
   timer.lap_ms();
   CompressedKv out;
-  const cache::Plan plan = method.plan(kv, ctx);
+  out.plan = method.plan(kv, ctx);
   out.t_search_ms = timer.lap_ms();
-  out.cache = cache::build_cache(kv, plan, mode);
+  out.cache = cache::build_cache(kv, out.plan, mode);
   out.t_quant_ms = timer.lap_ms();
   return out;
 }

@@ -29,6 +29,7 @@ class HostLapClock : public LapClock {
 };
 
 struct CompressedKv {
+  cache::Plan plan;  // the method's decision (what a builder outside core, e.g. on a GPU, applies)
   cache::KvCache cache;
   double t_search_ms = 0;  // the method's decision: plan() (statistics, scores, bit allocation)
   double t_quant_ms = 0;   // applying the plan: reorder, quantize, pack, byte accounting

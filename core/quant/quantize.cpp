@@ -83,6 +83,27 @@ size_t QTensor::groups_per_row() const {
                                         : static_cast<size_t>(stored_channels / spec.group_size);
 }
 
+QTensorSizes quantized_sizes(int tokens, int channels, const QuantSpec& spec, const QuantizeOptions& options) {
+  validate(spec);
+  check_shapes(tokens, channels, spec, options);
+  QTensor shape;  // sizes only, no arrays
+  shape.spec = spec;
+  shape.tokens = tokens;
+  shape.channels = channels;
+  shape.stored_channels = stored_channels(spec, channels);
+  QTensorSizes sizes;
+  if (spec.bits == QuantBits::b16) {
+    sizes.words = static_cast<size_t>(tokens) * shape.words_per_row();
+    return sizes;
+  }
+  const size_t rows = spec.axis == GroupAxis::tokens ? static_cast<size_t>(shape.stored_channels)
+                                                     : static_cast<size_t>(tokens);
+  sizes.words = rows * shape.words_per_row();
+  sizes.scales = rows * shape.groups_per_row();
+  sizes.mins = stores_min(spec) ? sizes.scales : 0;
+  return sizes;
+}
+
 QTensor quantize(const float* x, int tokens, int channels, const QuantSpec& spec,
                  const QuantizeOptions& options) {
   validate(spec);
@@ -119,9 +140,10 @@ QTensor quantize(const float* x, int tokens, int channels, const QuantSpec& spec
   const size_t wpr = q.words_per_row(), gpr = q.groups_per_row();
   const size_t g = static_cast<size_t>(spec.group_size);
   const bool has_min = stores_min(spec);
-  q.words.assign(rows * wpr, 0);
-  q.scales.assign(rows * gpr, 0);
-  if (has_min) q.mins.assign(rows * gpr, 0);
+  const QTensorSizes sizes = quantized_sizes(tokens, channels, spec, options);  // the one size rule
+  q.words.assign(sizes.words, 0);
+  q.scales.assign(sizes.scales, 0);
+  q.mins.assign(sizes.mins, 0);
   std::vector<uint32_t> codes(row_len);
   for (size_t r = 0; r < rows; ++r) {
     for (size_t k = 0; k < gpr; ++k) {

@@ -60,6 +60,14 @@ inline QTensor quantize(const std::vector<float>& x, int tokens, int channels,
   return quantize(x.data(), tokens, channels, spec, options);
 }
 
+// How many words, scales and mins quantize() stores for this shape and spec, without
+// quantizing (the same checks of spec and shape): exact byte accounting of a cache whose
+// values live elsewhere (a GPU-built packed cache).
+struct QTensorSizes {
+  size_t words = 0, scales = 0, mins = 0;
+};
+QTensorSizes quantized_sizes(int tokens, int channels, const QuantSpec& spec, const QuantizeOptions& options = {});
+
 // out: [tokens][channels] fp32 (inverse transform applied).
 void dequantize_into(const QTensor& q, float* out);
 std::vector<float> dequantize(const QTensor& q);

@@ -84,6 +84,35 @@ TEST_P(MethodCaseTest, PlanAppliesAndModesAgree) {
   }
 }
 
+TEST_P(MethodCaseTest, LayoutModeAccountsExactlyAsPacked) {
+  // What a GPU-built cache records (segments, positions, bits) without quantizing on the CPU.
+  const auto s = testing::make_synthetic();
+  auto method = make_method(GetParam().method, GetParam().params);
+  const cache::Plan plan = method->plan(s.kv, s.ctx);
+  const auto packed = cache::build_cache(s.kv, plan, cache::CacheMode::packed);
+  const auto layout = cache::build_cache(s.kv, plan, cache::CacheMode::layout);
+  const auto visual = s.ctx.visual_mask();
+  const cache::KvBits a = cache::kv_bits(packed, visual), b = cache::kv_bits(layout, visual);
+  EXPECT_EQ(a.effective(), b.effective());
+  EXPECT_EQ(a.nominal(), b.nominal());
+  EXPECT_EQ(cache::cache_bytes(packed).stored, cache::cache_bytes(layout).stored);
+  EXPECT_EQ(cache::cache_bytes(packed).fp16, cache::cache_bytes(layout).fp16);
+  for (size_t l = 0; l < packed.layers.size(); ++l) {
+    const cache::HeadCache& p = packed.layers[l].heads[0];
+    const cache::HeadCache& q = layout.layers[l].heads[0];
+    EXPECT_EQ(p.positions, q.positions);
+    ASSERT_EQ(p.segments.size(), q.segments.size());
+    for (size_t i = 0; i < p.segments.size(); ++i) {
+      EXPECT_EQ(p.segments[i].begin, q.segments[i].begin);
+      EXPECT_EQ(p.segments[i].kind, q.segments[i].kind);
+      EXPECT_TRUE(q.segments[i].key.values.empty() && q.segments[i].key.parts.empty());
+    }
+  }
+  std::vector<float> k, v;
+  if (!layout.layers[0].heads[0].segments.empty() && layout.layers[0].heads[0].context_tokens() > 0)
+    EXPECT_THROW(cache::dequantize_head(layout.layers[0].heads[0], s.kv.head_dim, k, v), std::logic_error);
+}
+
 TEST_P(MethodCaseTest, KeepsBudget) {
   const auto s = testing::make_synthetic();
   auto method = make_method(GetParam().method, GetParam().params);

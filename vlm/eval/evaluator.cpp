@@ -90,7 +90,8 @@ SampleEvaluation Evaluator::evaluate(const Dataset& dataset, std::size_t index, 
                  settings.cache_mode);
   // The sample's peak as protocol.md defines it (preparing it, then the method's phases),
   // the same whether this method prepared the sample or found it in the sweep's cache.
-  e.peak_memory_bytes = std::max(prepare_peak, peak_memory_bytes(device) - impl_->others_bytes(prepared.get(), device));
+  const double method_peak = peak_memory_bytes(device) - impl_->others_bytes(prepared.get(), device);
+  e.peak_memory_bytes = std::max(prepare_peak, method_peak);
   e.frames = prepared->video.frames;
   e.visual_tokens = prepared->video.visual_tokens();
   e.prompt_tokens = prepared->prompt.tokens();
@@ -98,6 +99,7 @@ SampleEvaluation Evaluator::evaluate(const Dataset& dataset, std::size_t index, 
   e.t_vision_ms = prepared->t_vision_ms;
   e.t_prefill_ctx_ms = prepared->t_prefill_ctx_ms;
   e.method = run.figures;
+  e.method.peak_method_memory_bytes = method_peak - static_cast<double>(prepared->bytes_on(device));
   if (settings.keep_first_log_probs) {
     const at::Tensor log_probs = torch::log_softmax(run.first_logits.to(at::kCPU, at::kFloat).flatten(), 0).contiguous();
     e.first_log_probs.assign(log_probs.data_ptr<float>(), log_probs.data_ptr<float>() + log_probs.numel());

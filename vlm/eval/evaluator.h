@@ -35,6 +35,15 @@ struct MethodFigures {
   // dequantized cache: simulate mode, or packed layers no kernel view describes) or "fused"
   // (packed mode, the kernels read the packed arrays).
   std::string attention_path;
+  // Bytes of the allocations holding the context as the model's attention reads it: the dense
+  // dequantized tensors (simulate), the packed cache's arrays (packed; on the GPU its device
+  // allocations, equal to kv_bytes when the path is fused).
+  double kv_allocated_bytes = 0;
+  // Peak device memory of this method's phases (compress, query prefill, decode) less what the
+  // prepared sample holds for the sweep (its full-precision context and query K/V, kept for the
+  // next method): weights, this method's cache and tail, workspaces. CUDA allocator on a GPU;
+  // on the CPU the resident-set peak, which also counts everything else the process holds.
+  double peak_method_memory_bytes = 0;
 };
 
 // One sample under one method: every per-sample figure of protocol.md.

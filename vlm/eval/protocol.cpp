@@ -9,6 +9,7 @@
 #include "core/cache/context_attention.h"
 #include "core/cache/kv_bits.h"
 #include "vlm/eval/device_clock.h"
+#include "vlm/eval/packed_kv.h"
 
 namespace wq::eval {
 namespace {
@@ -66,7 +67,7 @@ methods::ContextDescription describe(const VideoLm& lm, const PreparedSample& p,
 // Greedy decoding after the prompt: `cache` holds every prompt token, `logits` [1, vocab]
 // the last prompt token's. Returns the ids and the mean time per decoded token.
 std::pair<std::vector<std::int64_t>, double> greedy_decode(const VideoLm& lm, models::KVLayers cache,
-                                                           const cache::PackedContext* context,
+                                                           const models::ContextAttention* context,
                                                            at::Tensor logits, const VideoPrompt& prompt,
                                                            std::int64_t max_new_tokens) {
   const auto stop = lm.stop_ids();
@@ -167,34 +168,36 @@ MethodRun run_method(const VideoLm& lm, const PreparedSample& p, methods::KvMeth
   methods::ContextDescription whole;
   const cache::FullKv* kv = &p.context_full;
   const methods::ContextDescription* description = &p.description;
+  models::KVLayers device_kv = p.context_kv;  // the same K/V in the model's dtype and device
   if (protocol == Protocol::full_prefill) {
-    models::KVLayers all = p.context_kv;
-    models::append_kv(all, p.query_kv);
-    full_prompt = to_full_kv(all);
+    models::append_kv(device_kv, p.query_kv);
+    full_prompt = to_full_kv(device_kv);
     whole = p.description;
     whole.context_tokens = full_prompt.tokens;
     kv = &full_prompt;
     description = &whole;
   }
 
-  if (mode == cache::CacheMode::packed && !llm.device().is_cpu())
-    throw std::invalid_argument("cache.mode packed: the packed cache is read by the CPU kernels only so far; "
-                                "run this model on the CPU or use cache.mode simulate on " +
-                                llm.device().str());
+  // Packed on a GPU: core/cache only lays the cache out (segments and exact accounting, no
+  // values); the GPU packs it from the context K/V that never left the device.
+  const bool gpu_packed = mode == cache::CacheMode::packed && !llm.device().is_cpu();
   DeviceTimer timer(llm.device());
-  const methods::CompressedKv result = methods::compress_timed(method, *kv, *description, mode, &timer);
+  const methods::CompressedKv result = methods::compress_timed(
+      method, *kv, *description, gpu_packed ? cache::CacheMode::layout : mode, &timer);
   const cache::KvCache& compressed = result.cache;
   run.figures.t_search_ms = result.t_search_ms;
   // simulate: the dequantized context as the model's dense past; packed: the context stays
   // packed (read through `packed`) and the model's own cache holds only the tail.
   models::KVLayers cache;
-  std::unique_ptr<cache::PackedContext> packed;
+  std::unique_ptr<PackedKv> packed;
   if (mode == cache::CacheMode::packed) {
-    packed = std::make_unique<cache::PackedContext>(compressed);
-    run.figures.attention_path = cache::attention_path_name(packed->path());
+    packed = gpu_packed ? cuda_packed_kv(device_kv, result.plan, *kv) : cpu_packed_kv(compressed);
+    run.figures.attention_path = packed->attention_path();
+    run.figures.kv_allocated_bytes = packed->allocated_bytes();
   } else {
     cache = to_kv_layers(cache::dequantize_context(compressed), llm);
     run.figures.attention_path = cache::attention_path_name(cache::AttentionPath::dequantized);
+    for (const auto& layer : cache) run.figures.kv_allocated_bytes += double(layer.keys.nbytes() + layer.values.nbytes());
   }
   run.figures.t_quant_ms = result.t_quant_ms + timer.lap_ms();
 

@@ -2,7 +2,6 @@
 // then cast, rotary tables in fp32 then cast, softmax in fp32.
 #include "vlm/models/qwen2.h"
 
-#include "core/cache/context_attention.h"
 #include "vlm/models/safetensors.h"
 #include "vlm/models/weights.h"
 
@@ -106,17 +105,12 @@ at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::
 // The span's causal attention merged with the attention over a compressed context that
 // precedes it (every span token sees all of it): both softmaxes joined through their lse.
 at::Tensor attention_with_context(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                                  std::int64_t past, const cache::PackedContext& context, std::int64_t layer) {
-  const auto B = q.size(0), Hq = q.size(1), T = q.size(2), D = q.size(3);
-  TORCH_CHECK(B == 1, "attention over a packed context: batch must be 1, got ", B);
+                                  std::int64_t past, const ContextAttention& context, std::int64_t layer) {
+  TORCH_CHECK(q.size(0) == 1, "attention over a packed context: batch must be 1, got ", q.size(0));
   at::Tensor span_lse;
   const at::Tensor span = causal_attention(q, k, v, past, &span_lse).to(at::kFloat);
-  const at::Tensor q_host = q[0].to(at::kCPU, at::kFloat).contiguous();
-  at::Tensor ctx_out = torch::empty({Hq, T, D}, q_host.options());
-  at::Tensor ctx_lse = torch::empty({Hq, T}, q_host.options());
-  context.attend(static_cast<int>(layer), q_host.data_ptr<float>(), static_cast<int>(Hq), static_cast<int>(T),
-                 ctx_out.data_ptr<float>(), ctx_lse.data_ptr<float>());
-  const at::Tensor c_lse = ctx_lse.unsqueeze(0).to(q.device()), c_out = ctx_out.unsqueeze(0).to(q.device());
+  auto [ctx_out, c_lse] = context.attend(layer, q);
+  const at::Tensor c_out = ctx_out.to(at::kFloat);
   const at::Tensor m = torch::maximum(span_lse, c_lse);
   const at::Tensor w_span = (span_lse - m).exp().unsqueeze(-1), w_ctx = (c_lse - m).exp().unsqueeze(-1);
   return ((w_span * span + w_ctx * c_out) / (w_span + w_ctx)).to(q.scalar_type());
@@ -208,7 +202,7 @@ at::Tensor Qwen2Decoder::embed(const at::Tensor& ids) const {
 
 ForwardResult Qwen2Decoder::forward(const at::Tensor& embeds, const KVLayers* past,
                                     std::int64_t start_position, bool capture_queries,
-                                    const cache::PackedContext* context) const {
+                                    const ContextAttention* context) const {
   const auto B = embeds.size(0), T = embeds.size(1);
   at::Tensor positions =
       torch::arange(start_position, start_position + T,
@@ -220,7 +214,7 @@ ForwardResult Qwen2Decoder::forward(const at::Tensor& embeds, const KVLayers* pa
 
 ForwardResult Qwen2Decoder::forward(const at::Tensor& embeds, const KVLayers* past,
                                     const at::Tensor& positions, bool capture_queries,
-                                    const cache::PackedContext* context) const {
+                                    const ContextAttention* context) const {
   TORCH_CHECK(embeds.dim() == 3 && embeds.size(2) == config_.hidden_size,
               "Qwen2Decoder::forward: embeds must be [batch, tokens, ", config_.hidden_size,
               "], got ", embeds.sizes());
@@ -292,7 +286,7 @@ void append_kv(KVLayers& cache, const KVLayers& span) {
 }
 
 at::Tensor Qwen2Decoder::decode(const at::Tensor& token_ids, KVLayers& cache, std::int64_t position,
-                                const cache::PackedContext* context) const {
+                                const ContextAttention* context) const {
   at::Tensor embeds = embed(token_ids.reshape({-1, 1}));
   ForwardResult step = forward(embeds, &cache, position, /*capture_queries=*/false, context);
   append_kv(cache, step.kv);

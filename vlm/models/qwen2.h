@@ -14,10 +14,6 @@
 
 #include "vlm/models/model_config.h"
 
-namespace wq::cache {
-class PackedContext;
-}
-
 namespace wq::models {
 
 class Checkpoint;
@@ -36,6 +32,18 @@ struct ForwardResult {
   at::Tensor hidden;                // [batch, tokens, hidden] after the final RMSNorm
   KVLayers kv;                      // K,V of this span only (not the past), per layer
   std::vector<at::Tensor> queries;  // [batch, heads, tokens, head_dim] post-RoPE, when captured
+};
+
+// Attention over a compressed context stored before every token the model holds in its own
+// cache (packed mode): each token of a span sees all of it, so no mask. Implementations read a
+// packed cache through the kernels (vlm/eval/packed_kv.h).
+class ContextAttention {
+ public:
+  virtual ~ContextAttention() = default;
+  // q: [1, q_heads, tokens, head_dim] post-RoPE, model dtype and device. Returns the output
+  // [1, q_heads, tokens, head_dim] (any float dtype) and lse [1, q_heads, tokens] fp32, the
+  // natural log of Σ exp(q·k / sqrt(head_dim)) over the context (−inf when empty), on q's device.
+  virtual std::pair<at::Tensor, at::Tensor> attend(std::int64_t layer, const at::Tensor& q) const = 0;
 };
 
 struct LoadOptions {
@@ -74,17 +82,17 @@ class Qwen2Decoder {
   // possibly dequantized from a compressed cache; null or empty for none) and the span
   // itself causally. Returns the span's own K,V; the caller decides what to keep.
   // `context` (packed mode, batch 1): a compressed context stored before `past`, read
-  // through core/cache's packed attention and merged with the rest through the lse.
+  // through its own attention and merged with the rest through the lse.
   ForwardResult forward(const at::Tensor& embeds, const KVLayers* past,
                         std::int64_t start_position, bool capture_queries = false,
-                        const cache::PackedContext* context = nullptr) const;
+                        const ContextAttention* context = nullptr) const;
   // Same with explicit positions: [batch, tokens] int64, or, when config().mrope_section is
   // set (Qwen2-VL family), [3, batch, tokens]: the temporal/height/width rows of multimodal
   // RoPE (get_rope_index). Each rotary frequency then takes the row of its section; three
   // equal rows give plain RoPE.
   ForwardResult forward(const at::Tensor& embeds, const KVLayers* past,
                         const at::Tensor& positions, bool capture_queries = false,
-                        const cache::PackedContext* context = nullptr) const;
+                        const ContextAttention* context = nullptr) const;
 
   // hidden [batch, tokens, hidden] -> logits [batch, tokens, vocab] (fp32 when the model is).
   at::Tensor logits(const at::Tensor& hidden) const;
@@ -92,7 +100,7 @@ class Qwen2Decoder {
   // One decoding step: token_ids [batch] at `position`; appends its K,V to `cache` and
   // returns logits [batch, vocab]. `context` as in forward (the cache then holds the tail).
   at::Tensor decode(const at::Tensor& token_ids, KVLayers& cache, std::int64_t position,
-                    const cache::PackedContext* context = nullptr) const;
+                    const ContextAttention* context = nullptr) const;
 
   // Greedy decoding after a prompt given as embeddings [1, tokens, hidden]: returns up to
   // max_new_tokens ids, stopping after the first id in stop_ids.

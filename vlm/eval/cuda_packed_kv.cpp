@@ -1,0 +1,260 @@
+// Packed mode on the GPU (packed_kv.h): each layer's context K/V, already on the device, is
+// gathered into the plan's stored order, packed by the GPU quantize+pack kernels
+// (device_cache, bit-identical to core/quant) and read by the fused CUDA attention; the
+// full-precision tokens are kept as compact fp16/bf16 copies and the gathered input is freed,
+// so what stays allocated is exactly the packed cache. Kernels run on the legacy default
+// stream, which is LibTorch's current stream unless a caller installs another one.
+#include <torch/torch.h>
+
+#include <stdexcept>
+
+#include "core/cache/plan.h"
+#include "vlm/eval/packed_kv.h"
+
+#ifdef WQ_HAVE_CUDA_KERNELS
+#include <algorithm>
+#include <limits>
+
+#include "kernels/cuda/attention.cuh"
+#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/device_cache.cuh"
+#endif
+
+namespace wq::eval {
+
+#ifdef WQ_HAVE_CUDA_KERNELS
+namespace {
+
+namespace k = wq::kernels;
+using quant::QuantBits;
+
+// The GPU packer's mirror of a core spec (the inverse of the GPU suite's to_core_spec).
+k::pack_spec pack_spec_of(const quant::QuantSpec& s) {
+  k::pack_spec p;
+  p.ternary = s.bits == QuantBits::b1_58;
+  p.bits = p.ternary ? 2 : quant::integer_bits(s.bits);
+  p.base3 = p.ternary && s.ternary_storage == quant::TernaryStorage::base3;
+  p.symmetric = s.symmetric;
+  p.sign_meanabs = s.bits == QuantBits::b1 && s.one_bit_rule == quant::OneBitRule::sign_meanabs;
+  p.kivi_fp16 = s.compute == quant::ComputeMode::fp16;
+  p.per_channel = s.axis == quant::GroupAxis::tokens;
+  p.group_size = s.group_size;
+  p.ternary_gamma = s.ternary.gamma;
+  p.ternary_scale_rule = static_cast<int>(s.ternary.scale_rule);
+  return p;
+}
+
+// K or V of a plan piece as the GPU stores it; false (and why) when it cannot.
+bool tensor_spec_of(const cache::TensorPlan& plan, k::tensor_spec& out, std::string& why) {
+  if (!plan.parts.empty()) {
+    why = "channel parts";
+    return false;
+  }
+  if (plan.spec.bits == QuantBits::b16) return true;  // kept dense (the default kind)
+  if (plan.spec.transform != quant::Transform::none) {
+    why = plan.spec.transform == quant::Transform::hadamard ? "a Hadamard transform of the channels"
+                                                            : "an FFT of the channels";
+    return false;
+  }
+  out.storage = k::tensor_spec::kind::packed;
+  out.pack = pack_spec_of(plan.spec);
+  return true;
+}
+
+// The device cache's segments for one layer's stored ranges; false (and why) when a range has
+// a layout the GPU kernels do not store.
+bool segment_specs_of(const std::vector<cache::StoredRange>& ranges, std::vector<k::segment_spec>& specs,
+                      std::string& why) {
+  for (const cache::StoredRange& r : ranges) {
+    k::segment_spec s;
+    s.tokens = r.end - r.begin;
+    if (r.piece) {
+      if (!tensor_spec_of(r.piece->key, s.key, why) || !tensor_spec_of(r.piece->value, s.value, why)) return false;
+    } else if (r.interleaved) {
+      s.key.storage = k::tensor_spec::kind::interleaved;
+      for (QuantBits b : r.interleaved->bits) {
+        if (b == QuantBits::b16) {
+          why = "16-bit tokens inside a token-interleaved run";
+          return false;
+        }
+        s.key.bits.push_back(static_cast<uint8_t>(quant::integer_bits(b)));
+      }
+      s.key.group_size = r.interleaved->group_size;
+      s.value = s.key;
+    }
+    specs.push_back(std::move(s));
+  }
+  return true;
+}
+
+// One layer as the attention reads it: a segment table on the device over packed buffers
+// (owned by `packed`) and compact dense tokens (owned by `dense`).
+struct DeviceLayer {
+  std::unique_ptr<k::device_cache> packed;
+  std::vector<at::Tensor> dense;
+  std::vector<k::segment_view> table;
+  k::device_buffer table_dev;
+  int max_tiles = 0;
+  int fast_formats = 0;
+  double bytes = 0;
+};
+
+k::tensor_view dense_rows(const at::Tensor& rows, bool bf16) {  // rows: [kv_heads][n][D] contiguous
+  k::tensor_view tv;
+  tv.format = k::tensor_format::dense16;
+  tv.storage_bits = 16;
+  tv.dense_bf16 = bf16;
+  tv.words = static_cast<const uint32_t*>(rows.data_ptr());
+  tv.head_stride_words = rows.size(1) * rows.size(2) / 2;
+  return tv;
+}
+
+void upload_table(DeviceLayer& layer) {
+  layer.max_tiles = k::finalize_segment_table(layer.table.data(), 1, static_cast<int>(layer.table.size()));
+  layer.fast_formats = k::classify_table(layer.table.data(), static_cast<int64_t>(layer.table.size()));
+  layer.table_dev = k::device_buffer(layer.table.size() * sizeof(k::segment_view));
+  WQ_CUDA_CHECK(cudaMemcpy(layer.table_dev.get(), layer.table.data(), layer.table_dev.bytes(), cudaMemcpyHostToDevice));
+}
+
+// Packs the layer on the device. ks, vs: [kv_heads][T][D] in stored order.
+void build_fused(DeviceLayer& layer, const at::Tensor& ks, const at::Tensor& vs, const std::vector<k::segment_spec>& specs,
+                 const std::vector<cache::StoredRange>& ranges) {
+  const bool bf16 = ks.scalar_type() == at::kBFloat16;
+  const int heads = static_cast<int>(ks.size(0)), tokens = static_cast<int>(ks.size(1)), dim = static_cast<int>(ks.size(2));
+  layer.packed = std::make_unique<k::device_cache>(ks.data_ptr(), vs.data_ptr(), bf16, 1, heads, tokens, dim, specs,
+                                                   nullptr);
+  layer.table = layer.packed->table();
+  // Dense views alias the gathered input: give them compact copies so the input can be freed.
+  for (size_t s = 0; s < layer.table.size(); ++s)
+    for (int which = 0; which < 2; ++which) {
+      k::tensor_view& tv = which == 0 ? layer.table[s].key : layer.table[s].value;
+      if (tv.format != k::tensor_format::dense16) continue;
+      layer.dense.push_back((which == 0 ? ks : vs).slice(1, ranges[s].begin, ranges[s].end).contiguous());
+      tv = dense_rows(layer.dense.back(), bf16);
+    }
+  layer.bytes = static_cast<double>(layer.packed->attention_bytes());
+  upload_table(layer);
+}
+
+// A layer the kernels cannot read packed: core/cache packs it on the host, and its
+// dequantized K/V (stored order) are kept on the device as one dense segment.
+// like: the layer's context keys (device and dtype of the result).
+void build_dequantized(DeviceLayer& layer, const cache::FullKv& host, int index, const cache::LayerPlan& plan,
+                       const at::Tensor& like) {
+  const cache::LayerCache packed = cache::build_layer(host.k_head(index, 0), host.v_head(index, 0), host.kv_heads,
+                                                      host.tokens, host.head_dim, plan, cache::CacheMode::packed);
+  at::Tensor k = torch::empty({host.kv_heads, host.tokens, host.head_dim}, at::kFloat);
+  at::Tensor v = torch::empty_like(k);
+  std::vector<float> kh, vh;
+  for (int h = 0; h < host.kv_heads; ++h) {
+    cache::dequantize_head(packed.heads[static_cast<size_t>(h)], host.head_dim, kh, vh);
+    std::copy(kh.begin(), kh.end(), k[h].data_ptr<float>());
+    std::copy(vh.begin(), vh.end(), v[h].data_ptr<float>());
+  }
+  layer.dense = {k.to(like.device(), like.scalar_type()).contiguous(), v.to(like.device(), like.scalar_type()).contiguous()};
+  k::segment_view seg;
+  seg.tokens = host.tokens;
+  const bool bf16 = like.scalar_type() == at::kBFloat16;
+  seg.key = dense_rows(layer.dense[0], bf16);
+  seg.value = dense_rows(layer.dense[1], bf16);
+  layer.table = {seg};
+  layer.bytes = 2.0 * layer.dense[0].nbytes();
+  upload_table(layer);
+}
+
+class CudaPackedKv : public PackedKv {
+ public:
+  CudaPackedKv(const models::KVLayers& context, const cache::Plan& plan, const cache::FullKv& host) {
+    for (size_t l = 0; l < context.size(); ++l) {
+      const at::Tensor& keys = context[l].keys;
+      TORCH_CHECK(keys.is_cuda() && (keys.scalar_type() == at::kBFloat16 || keys.scalar_type() == at::kHalf),
+                  "cuda packed cache: context K/V must be bf16 or fp16 on the GPU, got ", keys.options());
+      const int tokens = static_cast<int>(keys.size(2));
+      kv_heads_ = static_cast<int>(keys.size(1));
+      layers_.emplace_back();
+      DeviceLayer& layer = layers_.back();
+      if (tokens == 0) continue;
+      const cache::LayerPlan& lp = plan.for_layer(static_cast<int>(l));
+      const std::vector<cache::StoredRange> ranges = cache::stored_ranges(lp, tokens);
+      std::vector<k::segment_spec> specs;
+      std::string why;
+      if (segment_specs_of(ranges, specs, why)) {
+        try {
+          at::Tensor ks = keys[0], vs = context[l].values[0];
+          if (!lp.order.empty()) {
+            const at::Tensor order =
+                torch::tensor(std::vector<int64_t>(lp.order.begin(), lp.order.end()), at::kLong).to(keys.device());
+            ks = ks.index_select(1, order);
+            vs = vs.index_select(1, order);
+          }
+          build_fused(layer, ks.contiguous(), vs.contiguous(), specs, ranges);
+        } catch (const std::invalid_argument& e) {  // check_segment_supported: a layout the kernels refuse
+          why = e.what();
+          layer = DeviceLayer{};
+        }
+      }
+      if (!layer.packed) {
+        if (reason_.empty()) reason_ = "layer " + std::to_string(l) + ": the GPU kernels cannot read " + why;
+        build_dequantized(layer, host, static_cast<int>(l), lp, keys);
+      }
+      bytes_ += layer.bytes;
+    }
+  }
+
+  std::pair<at::Tensor, at::Tensor> attend(std::int64_t index, const at::Tensor& q) const override {
+    const DeviceLayer& layer = layers_.at(static_cast<size_t>(index));
+    const auto heads = q.size(1), tokens = q.size(2), dim = q.size(3);
+    if (layer.table.empty())
+      return {torch::zeros_like(q),
+              torch::full({1, heads, tokens}, -std::numeric_limits<float>::infinity(), q.options().dtype(at::kFloat))};
+    const at::Tensor qt = q.transpose(1, 2).contiguous();  // the kernels' [batch][q_tokens][q_heads][D]
+    at::Tensor out = torch::empty_like(qt);
+    at::Tensor lse = torch::empty({1, tokens, heads}, q.options().dtype(at::kFloat));
+    k::attention_shape shape;
+    shape.q_heads = static_cast<int>(heads);
+    shape.kv_heads = kv_heads_;
+    shape.head_dim = static_cast<int>(dim);
+    shape.q_tokens = static_cast<int>(tokens);
+    shape.num_segments = static_cast<int>(layer.table.size());
+    shape.max_tiles = layer.max_tiles;
+    shape.bf16 = q.scalar_type() == at::kBFloat16;
+    shape.fast_formats = layer.fast_formats;
+    const size_t workspace_bytes = k::attention_workspace_bytes(shape);
+    at::Tensor workspace =
+        torch::empty({static_cast<int64_t>(std::max<size_t>(workspace_bytes, 1))}, q.options().dtype(at::kByte));
+    k::attention_over_segments(shape, qt.data_ptr(), layer.table_dev.as<k::segment_view>(), out.data_ptr(),
+                               lse.data_ptr<float>(), workspace.data_ptr(), workspace_bytes, nullptr);
+    return {out.transpose(1, 2), lse.transpose(1, 2)};
+  }
+  std::string attention_path() const override { return reason_.empty() ? "fused" : "dequantized"; }
+  std::string dequantized_reason() const override { return reason_; }
+  double allocated_bytes() const override { return bytes_; }
+
+ private:
+  std::vector<DeviceLayer> layers_;
+  int kv_heads_ = 0;
+  std::string reason_;
+  double bytes_ = 0;
+};
+
+}  // namespace
+
+bool cuda_packed_kv_available() { return true; }
+
+std::unique_ptr<PackedKv> cuda_packed_kv(const models::KVLayers& context, const cache::Plan& plan,
+                                         const cache::FullKv& host_context) {
+  return std::make_unique<CudaPackedKv>(context, plan, host_context);
+}
+
+#else
+
+bool cuda_packed_kv_available() { return false; }
+
+std::unique_ptr<PackedKv> cuda_packed_kv(const models::KVLayers&, const cache::Plan&, const cache::FullKv&) {
+  throw std::invalid_argument(
+      "cache.mode packed on a GPU needs the CUDA kernels: this build has none (configure with nvcc, WQ_CUDA=ON)");
+}
+
+#endif
+
+}  // namespace wq::eval

@@ -1,0 +1,46 @@
+// The compressed cache of one method run in packed mode, as the model's attention reads it
+// (models::ContextAttention), with what it really allocates:
+//  - CPU: core/cache's PackedContext over the packed cache core/cache built (the CPU kernels
+//    read the packed arrays; full-precision segments are read in fp32);
+//  - GPU: every layer packed on the device by the GPU quantize+pack kernels straight from the
+//    model's context K/V (they never leave the GPU) and read by the fused CUDA attention
+//    (decode kernel at one query token, split kernel for the query prefill).
+// A layer whose layout the kernels cannot read (a channel transform, channel parts; on the GPU
+// also per-channel values and 16-bit tokens inside a token-interleaved run) is dequantized
+// instead, and attention_path() says so.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/cache/kv_cache.h"
+#include "vlm/models/qwen2.h"
+
+namespace wq::eval {
+
+class PackedKv : public models::ContextAttention {
+ public:
+  // "fused": every layer read from its packed arrays by the kernels; "dequantized": at least
+  // one layer is not (dequantized_reason() says which and why).
+  virtual std::string attention_path() const = 0;
+  virtual std::string dequantized_reason() const = 0;
+  // Bytes of the allocations that hold the context as the attention reads it (packed codes,
+  // scales, mins, per-token side data, full-precision tokens; dequantized layers at their
+  // dequantized size). On the GPU this equals cache_bytes().stored when every layer is fused.
+  virtual double allocated_bytes() const = 0;
+};
+
+// CPU: over `packed`, a packed-mode cache (kept alive by the caller).
+std::unique_ptr<PackedKv> cpu_packed_kv(const cache::KvCache& packed);
+
+// Whether this build has the CUDA kernels (cuda_packed_kv throws without them).
+bool cuda_packed_kv_available();
+
+// GPU: context: per layer [1, kv_heads, T, head_dim] bf16 or fp16 on the GPU (post-RoPE);
+// plan: the method's plan over those T tokens; host_context: the same K/V as fp32 on the host
+// (read only for layers that must be dequantized). Builds and packs on the device's default
+// stream and returns once the cache is complete.
+std::unique_ptr<PackedKv> cuda_packed_kv(const models::KVLayers& context, const cache::Plan& plan,
+                                         const cache::FullKv& host_context);
+
+}  // namespace wq::eval
