@@ -48,7 +48,7 @@ struct PlanReader {
 
   // The path of a dotted key that a sweep may set, or {} after reporting why not.
   std::vector<std::string> settable_path(const std::string& dotted, const std::string& where) {
-    static const std::vector<std::string> roots = {"experiment", "method", "model", "dataset", "seed", "device"};
+    static const std::vector<std::string> roots = {"experiment", "method", "model", "dataset", "seed", "device", "cache"};
     std::vector<std::string> path = split_dotted(dotted);
     if (path.empty()) {
       error(where, "'" + dotted + "' is not a dotted key", "e.g. method.bits");
