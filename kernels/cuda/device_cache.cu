@@ -10,17 +10,28 @@
 
 namespace wq::kernels {
 
-device_buffer::device_buffer(size_t bytes) : bytes_(bytes) {
-  if (bytes) WQ_CUDA_CHECK(cudaMalloc(&ptr_, bytes));
+device_buffer::device_buffer(size_t bytes, const device_allocator* allocator) : bytes_(bytes), allocator_(allocator) {
+  if (!bytes) return;
+  if (allocator) {
+    ptr_ = allocator->allocate(bytes);
+    if (!ptr_) throw std::runtime_error("device_buffer: the allocator returned null for " + std::to_string(bytes) + " bytes");
+  } else {
+    WQ_CUDA_CHECK(cudaMalloc(&ptr_, bytes));
+  }
 }
-device_buffer::~device_buffer() {
-  if (ptr_) cudaFree(ptr_);  // destructor: cannot throw; a failure here means the context is gone
+void device_buffer::release() {
+  if (!ptr_) return;
+  // Destructor path: cannot throw; a cudaFree failure here means the context is gone.
+  if (allocator_) allocator_->release(ptr_);
+  else cudaFree(ptr_);
 }
+device_buffer::~device_buffer() { release(); }
 device_buffer& device_buffer::operator=(device_buffer&& o) noexcept {
   if (this != &o) {
-    if (ptr_) cudaFree(ptr_);
+    release();
     ptr_ = o.ptr_;
     bytes_ = o.bytes_;
+    allocator_ = o.allocator_;
     o.ptr_ = nullptr;
     o.bytes_ = 0;
   }
@@ -84,7 +95,8 @@ void device_cache::build_tensor(const tensor_spec& ts, const void* x, int seq, i
     } else {
       // [batch][H] heads: sequence b's head h lies at x + (b·H + h)·tokens·D, the same head
       // stride, so one quantize_pack covers the batch.
-      device_buffer words(batch_ * word_bytes), scales(batch_ * group_bytes), mins(has_min(p) ? batch_ * group_bytes : 0);
+      device_buffer words(batch_ * word_bytes, allocator_), scales(batch_ * group_bytes, allocator_),
+          mins(has_min(p) ? batch_ * group_bytes : 0, allocator_);
       tv.format = tensor_format::packed;
       tv.rule = rule_of(p);
       tv.axis = p.per_channel ? group_axis::tokens : group_axis::channels;
@@ -120,8 +132,9 @@ void device_cache::build_tensor(const tensor_spec& ts, const void* x, int seq, i
   if (seq > 0) {  // as for packed tensors: a slice of the first sequence's buffers (same widths)
     tv = sequence_slice(first_seq_view, seq, word_bytes, group_bytes, token_entries);
   } else {
-    device_buffer bits(batch_ * token_entries), offsets(batch_ * token_entries * 4);
-    device_buffer words(batch_ * word_bytes), scales(batch_ * group_bytes), mins(batch_ * group_bytes);
+    device_buffer bits(batch_ * token_entries, allocator_), offsets(batch_ * token_entries * 4, allocator_);
+    device_buffer words(batch_ * word_bytes, allocator_), scales(batch_ * group_bytes, allocator_),
+        mins(batch_ * group_bytes, allocator_);
     // A copy per head and sequence: the view's head strides stay uniform, and attention reads
     // each sequence's own widths and offsets, as from a real cache (shared copies would be
     // L2 hits that the byte count of the benchmark does not see).
@@ -159,8 +172,9 @@ void device_cache::record_slices(std::initializer_list<slice> slices) {
 }
 
 device_cache::device_cache(const void* k, const void* v, bool bf16, int batch, int kv_heads, int tokens,
-                           int head_dim, const std::vector<segment_spec>& specs, cudaStream_t stream)
-    : bf16_(bf16), batch_(batch), kv_heads_(kv_heads), tokens_(tokens), head_dim_(head_dim) {
+                           int head_dim, const std::vector<segment_spec>& specs, cudaStream_t stream,
+                           const device_allocator* allocator)
+    : bf16_(bf16), allocator_(allocator), batch_(batch), kv_heads_(kv_heads), tokens_(tokens), head_dim_(head_dim) {
   int sum = 0;
   for (const auto& s : specs) sum += s.tokens;
   if (sum != tokens) throw std::invalid_argument("device_cache: segment tokens sum to " + std::to_string(sum) +
@@ -183,7 +197,7 @@ device_cache::device_cache(const void* k, const void* v, bool bf16, int batch, i
   }
   max_tiles_ = finalize_segment_table(table_.data(), batch, num_segments_);
   requantize(stream);
-  table_dev_ = device_buffer(table_.size() * sizeof(segment_view));
+  table_dev_ = device_buffer(table_.size() * sizeof(segment_view), allocator_);
   WQ_CUDA_CHECK(cudaMemcpyAsync(table_dev_.get(), table_.data(), table_dev_.bytes(), cudaMemcpyHostToDevice, stream));
   WQ_CUDA_CHECK(cudaStreamSynchronize(stream));
 }

@@ -27,13 +27,23 @@ struct segment_spec {
   tensor_spec key, value;
 };
 
-// Owning device allocation (cudaMalloc; freed on destruction).
+// Where device memory comes from: cudaMalloc by default, or a framework's allocator (the model
+// side passes LibTorch's caching allocator, so its memory statistics count the packed cache).
+struct device_allocator {
+  void* (*allocate)(size_t bytes) = nullptr;
+  void (*release)(void* ptr) = nullptr;
+};
+
+// Owning device allocation (cudaMalloc, or `allocator`; freed on destruction).
 class device_buffer {
  public:
   device_buffer() = default;
-  explicit device_buffer(size_t bytes);
+  explicit device_buffer(size_t bytes, const device_allocator* allocator = nullptr);
   ~device_buffer();
-  device_buffer(device_buffer&& o) noexcept : ptr_(o.ptr_), bytes_(o.bytes_) { o.ptr_ = nullptr; o.bytes_ = 0; }
+  device_buffer(device_buffer&& o) noexcept : ptr_(o.ptr_), bytes_(o.bytes_), allocator_(o.allocator_) {
+    o.ptr_ = nullptr;
+    o.bytes_ = 0;
+  }
   device_buffer& operator=(device_buffer&& o) noexcept;
   device_buffer(const device_buffer&) = delete;
   device_buffer& operator=(const device_buffer&) = delete;
@@ -42,8 +52,10 @@ class device_buffer {
   size_t bytes() const { return bytes_; }
 
  private:
+  void release();
   void* ptr_ = nullptr;
   size_t bytes_ = 0;
+  const device_allocator* allocator_ = nullptr;
 };
 
 class device_cache {
@@ -51,8 +63,10 @@ class device_cache {
   // k, v: device [batch][kv_heads][tokens][head_dim] fp16 or bf16, stored order. Dense segments
   // point into k/v (which must outlive the cache); packed/interleaved ones are quantized here.
   // Segment token counts must sum to `tokens`. Same specs for every sequence of the batch.
+  // allocator: where the packed buffers come from (null: cudaMalloc); must outlive the cache.
   device_cache(const void* k, const void* v, bool bf16, int batch, int kv_heads, int tokens,
-               int head_dim, const std::vector<segment_spec>& specs, cudaStream_t stream);
+               int head_dim, const std::vector<segment_spec>& specs, cudaStream_t stream,
+               const device_allocator* allocator = nullptr);
 
   // Re-runs every quantize+pack of the cache (for timing); same results.
   void requantize(cudaStream_t stream);
@@ -92,6 +106,7 @@ class device_cache {
                     const tensor_view& first_seq_view, tensor_view& tv, cudaStream_t stream);
 
   bool bf16_;
+  const device_allocator* allocator_;
   int batch_, kv_heads_, tokens_, head_dim_, num_segments_ = 0, max_tiles_ = 0;
   std::vector<device_buffer> buffers_;
   std::vector<segment_view> table_;

@@ -19,6 +19,9 @@
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/device_cache.cuh"
 #endif
+#if defined(WQ_HAVE_CUDA_KERNELS) && defined(WQ_TORCH_CUDA)
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
 
 namespace wq::eval {
 
@@ -27,6 +30,19 @@ namespace {
 
 namespace k = wq::kernels;
 using quant::QuantBits;
+
+// The packed cache's buffers come from LibTorch's caching allocator, so the allocator's peak
+// (peak_memory_bytes) counts them like every other tensor.
+const k::device_allocator* packed_cache_allocator() {
+#ifdef WQ_TORCH_CUDA
+  static const k::device_allocator torch_allocator{
+      [](size_t bytes) { return c10::cuda::CUDACachingAllocator::raw_alloc(bytes); },
+      [](void* ptr) { c10::cuda::CUDACachingAllocator::raw_delete(ptr); }};
+  return &torch_allocator;
+#else
+  return nullptr;  // a CPU-only LibTorch: no GPU run can reach this code
+#endif
+}
 
 // The GPU packer's mirror of a core spec (the inverse of the GPU suite's to_core_spec).
 k::pack_spec pack_spec_of(const quant::QuantSpec& s) {
@@ -112,7 +128,7 @@ k::tensor_view dense_rows(const at::Tensor& rows, bool bf16) {  // rows: [kv_hea
 void upload_table(DeviceLayer& layer) {
   layer.max_tiles = k::finalize_segment_table(layer.table.data(), 1, static_cast<int>(layer.table.size()));
   layer.fast_formats = k::classify_table(layer.table.data(), static_cast<int64_t>(layer.table.size()));
-  layer.table_dev = k::device_buffer(layer.table.size() * sizeof(k::segment_view));
+  layer.table_dev = k::device_buffer(layer.table.size() * sizeof(k::segment_view), packed_cache_allocator());
   WQ_CUDA_CHECK(cudaMemcpy(layer.table_dev.get(), layer.table.data(), layer.table_dev.bytes(), cudaMemcpyHostToDevice));
 }
 
@@ -122,7 +138,7 @@ void build_fused(DeviceLayer& layer, const at::Tensor& ks, const at::Tensor& vs,
   const bool bf16 = ks.scalar_type() == at::kBFloat16;
   const int heads = static_cast<int>(ks.size(0)), tokens = static_cast<int>(ks.size(1)), dim = static_cast<int>(ks.size(2));
   layer.packed = std::make_unique<k::device_cache>(ks.data_ptr(), vs.data_ptr(), bf16, 1, heads, tokens, dim, specs,
-                                                   nullptr);
+                                                   nullptr, packed_cache_allocator());
   layer.table = layer.packed->table();
   // Dense views alias the gathered input: give them compact copies so the input can be freed.
   for (size_t s = 0; s < layer.table.size(); ++s)
