@@ -129,6 +129,23 @@ PackedContext::PackedContext(const KvCache& cache) : cache_(cache) {
   }
 }
 
+void PackedContext::append(int layer, const float* k, const float* v, int n) {
+  if (layer < 0 || layer >= layers())
+    throw std::out_of_range("PackedContext::append: layer " + std::to_string(layer) + " of " + std::to_string(layers()));
+  LayerTables& tables = layers_[static_cast<size_t>(layer)];
+  const LayerCache& cache_layer = cache_.layers[static_cast<size_t>(layer)];
+  const size_t rows = static_cast<size_t>(n) * cache_layer.head_dim;
+  tables.tail_k.resize(static_cast<size_t>(cache_layer.kv_heads()));
+  tables.tail_v.resize(tables.tail_k.size());
+  for (size_t h = 0; h < tables.tail_k.size(); ++h) {
+    tables.tail_k[h].insert(tables.tail_k[h].end(), k + h * rows, k + (h + 1) * rows);
+    tables.tail_v[h].insert(tables.tail_v[h].end(), v + h * rows, v + (h + 1) * rows);
+  }
+  tables.tail += n;
+}
+
+int PackedContext::tail_tokens(int layer) const { return layers_.at(static_cast<size_t>(layer)).tail; }
+
 void PackedContext::attend(int layer, const float* q, int q_heads, int q_tokens, float* out, float* lse) const {
   if (layer < 0 || layer >= layers())
     throw std::out_of_range("PackedContext::attend: layer " + std::to_string(layer) + " of " +
@@ -149,9 +166,16 @@ void PackedContext::attend(int layer, const float* q, int q_heads, int q_tokens,
     float* oh = out + static_cast<int64_t>(h) * rows * D;
     float* lh = lse + static_cast<int64_t>(h) * rows;
     const HeadCache& head = cache_layer.heads[static_cast<size_t>(h)];
+    const auto merge_tail = [&] {
+      if (tables.tail == 0) return;
+      attend_rows(qh, rows, tables.tail_k[static_cast<size_t>(h)].data(), tables.tail_v[static_cast<size_t>(h)].data(),
+                  tables.tail, D, scale, part_out.data(), part_lse.data());
+      merge_partial_attention(oh, lh, part_out.data(), part_lse.data(), rows, D);
+    };
     if (!tables.fused) {
       dequantize_head(head, D, k, v);
       attend_rows(qh, rows, k.data(), v.data(), head.context_tokens(), D, scale, oh, lh);
+      merge_tail();
       continue;
     }
     const HeadTable& table = tables.heads[static_cast<size_t>(h)];
@@ -185,6 +209,7 @@ void PackedContext::attend(int layer, const float* q, int q_heads, int q_tokens,
                   part_lse.data());
       merge_partial_attention(oh, lh, part_out.data(), part_lse.data(), rows, D);
     }
+    merge_tail();
   }
 }
 

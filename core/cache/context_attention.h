@@ -1,7 +1,8 @@
-// How a model's attention reads a packed-mode compressed context (design.md: the model side
-// reads its cache through core/cache). The context precedes every query token, so attention
-// over it needs no mask; the model attends its own causal block (the full-precision tail and
-// the span being computed) itself and merges the two through the log-sum-exp.
+// How a model's attention reads a packed-mode compressed cache (design.md: the model side
+// reads its cache through core/cache): attend and append. The cache is the packed context and
+// then a full-precision tail of the tokens appended since; everything stored precedes a query,
+// so attention over it needs no mask (a span being computed attends itself causally and
+// merges through the log-sum-exp).
 //
 // Quantized segments are read by the CPU kernels (kernels/cpu/cpu_attention.h) straight from
 // the packed arrays ("fused"); full-precision segments (text, residual, sinks) are read in
@@ -34,7 +35,11 @@ class PackedContext {
   // Why some layer is dequantized (empty when the path is fused).
   const std::string& dequantized_reason() const { return dequantized_reason_; }
 
-  // Attention of q_tokens query tokens over the whole stored context of `layer`.
+  // Appends n tokens to the full-precision tail of `layer`. k, v: [kv_heads][n][head_dim] fp32.
+  void append(int layer, const float* k, const float* v, int n);
+  int tail_tokens(int layer) const;
+
+  // Attention of q_tokens query tokens over everything stored in `layer` (context and tail).
   // q: [q_heads][q_tokens][head_dim] fp32, post-RoPE; query head h reads KV head
   // h / (q_heads / kv_heads). out: [q_heads][q_tokens][head_dim] fp32; lse: [q_heads][q_tokens],
   // ln Σ exp(scale · q·k) with scale 1/sqrt(head_dim) (−inf and a zero row for an empty context).
@@ -48,6 +53,8 @@ class PackedContext {
   struct LayerTables {
     bool fused = true;
     std::vector<HeadTable> heads;  // [kv_heads]
+    int tail = 0;                              // tokens appended
+    std::vector<std::vector<float>> tail_k, tail_v;  // [kv_heads][tail][D] fp32
   };
   const KvCache& cache_;
   std::vector<LayerTables> layers_;

@@ -111,6 +111,42 @@ TEST(PackedContext, TransformsAndChannelPartsAreDequantizedAndSaySo) {
   EXPECT_NE(PackedContext(b).dequantized_reason().find("channel parts"), std::string::npos);
 }
 
+TEST(PackedContext, AppendedTailIsAttendedLikeTheReferenceTail) {
+  // Context + appended tail, one attention without a mask, against the reference over a
+  // cache whose tail holds the same tokens (causal_tail off: every tail token visible).
+  const int H = 2, T = 90, D = 32, Hq = 4, Q = 2, n = 7;
+  LayerPlan plan;
+  plan.pieces.push_back({5, 80, {uniform_spec(QuantBits::b2, 32, GroupAxis::tokens), {}},
+                         {uniform_spec(QuantBits::b2, 32, GroupAxis::channels), {}}});
+  KvCache cache = one_layer_cache(H, T, D, plan);
+  PackedContext context(cache);
+  const auto tk = random_matrix(size_t(H) * n * D, 130), tv = random_matrix(size_t(H) * n * D, 131);
+  context.append(0, tk.data(), tv.data(), 3);  // two appends, as a query and a decode step
+  std::vector<float> k2, v2;
+  for (int h = 0; h < H; ++h) {
+    k2.insert(k2.end(), tk.begin() + (h * n + 3) * D, tk.begin() + (h + 1) * n * D);
+    v2.insert(v2.end(), tv.begin() + (h * n + 3) * D, tv.begin() + (h + 1) * n * D);
+  }
+  std::vector<float> k1, v1;
+  for (int h = 0; h < H; ++h) {
+    k1.insert(k1.end(), tk.begin() + h * n * D, tk.begin() + (h * n + 3) * D);
+    v1.insert(v1.end(), tv.begin() + h * n * D, tv.begin() + (h * n + 3) * D);
+  }
+  PackedContext fresh(cache);
+  fresh.append(0, k1.data(), v1.data(), 3);
+  fresh.append(0, k2.data(), v2.data(), n - 3);
+  EXPECT_EQ(fresh.tail_tokens(0), n);
+  append_tail(cache.layers[0], tk.data(), tv.data(), n, T);
+  const auto q = random_matrix(size_t(Hq) * Q * D, 132);
+  std::vector<float> out(q.size()), lse(size_t(Hq) * Q);
+  fresh.attend(0, q.data(), Hq, Q, out.data(), lse.data());
+  AttentionOptions opt;
+  opt.causal_tail = false;
+  const AttentionOutput ref = reference_attention(q.data(), Hq, Q, cache.layers[0], opt);
+  for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], ref.out[i], 2e-5) << i;
+  EXPECT_THROW(context.append(1, tk.data(), tv.data(), 1), std::out_of_range);
+}
+
 TEST(PackedContext, RefusesSimulateCachesAndBadShapes) {
   const KvCache simulate = one_layer_cache(1, 8, 16, LayerPlan{}, CacheMode::simulate);
   EXPECT_THROW(PackedContext{simulate}, std::invalid_argument);

@@ -38,6 +38,11 @@ class CpuPackedKv : public PackedKv {
                     static_cast<int>(tokens), out.data_ptr<float>(), lse.data_ptr<float>());
     return {out.to(q.device()), lse.to(q.device())};
   }
+  void append(std::int64_t layer, const at::Tensor& k, const at::Tensor& v) override {
+    const at::Tensor k_host = k[0].to(at::kCPU, at::kFloat).contiguous(), v_host = v[0].to(at::kCPU, at::kFloat).contiguous();
+    context_.append(static_cast<int>(layer), k_host.data_ptr<float>(), v_host.data_ptr<float>(),
+                    static_cast<int>(k_host.size(1)));
+  }
   std::string attention_path() const override { return cache::attention_path_name(context_.path()); }
   std::string dequantized_reason() const override { return context_.dequantized_reason(); }
   double allocated_bytes() const override { return bytes_; }

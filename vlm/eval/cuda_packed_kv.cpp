@@ -13,6 +13,7 @@
 
 #ifdef WQ_HAVE_CUDA_KERNELS
 #include <algorithm>
+#include <cstddef>
 #include <limits>
 
 #include "kernels/cuda/attention.cuh"
@@ -103,16 +104,21 @@ bool segment_specs_of(const std::vector<cache::StoredRange>& ranges, std::vector
   return true;
 }
 
+// Tokens the tail holds before its first growth: a query and a short answer.
+constexpr int64_t kTailCapacity = 256;
+
 // One layer as the attention reads it: a segment table on the device over packed buffers
-// (owned by `packed`) and compact dense tokens (owned by `dense`).
+// (owned by `packed`), compact dense tokens (owned by `dense`) and, last, the full-precision
+// tail appended since (`tail_k`, `tail_v`: [kv_heads][capacity][D], `tail` tokens used).
 struct DeviceLayer {
   std::unique_ptr<k::device_cache> packed;
   std::vector<at::Tensor> dense;
   std::vector<k::segment_view> table;
-  k::device_buffer table_dev;
-  int max_tiles = 0;
+  at::Tensor table_dev;  // the table's bytes on the device (a tensor: one element is updated per step)
   int fast_formats = 0;
   double bytes = 0;
+  at::Tensor tail_k, tail_v;
+  int64_t tail = 0;
 };
 
 k::tensor_view dense_rows(const at::Tensor& rows, bool bf16) {  // rows: [kv_heads][n][D] contiguous
@@ -126,10 +132,29 @@ k::tensor_view dense_rows(const at::Tensor& rows, bool bf16) {  // rows: [kv_hea
 }
 
 void upload_table(DeviceLayer& layer) {
-  layer.max_tiles = k::finalize_segment_table(layer.table.data(), 1, static_cast<int>(layer.table.size()));
+  k::finalize_segment_table(layer.table.data(), 1, static_cast<int>(layer.table.size()));
   layer.fast_formats = k::classify_table(layer.table.data(), static_cast<int64_t>(layer.table.size()));
-  layer.table_dev = k::device_buffer(layer.table.size() * sizeof(k::segment_view), packed_cache_allocator());
-  WQ_CUDA_CHECK(cudaMemcpy(layer.table_dev.get(), layer.table.data(), layer.table_dev.bytes(), cudaMemcpyHostToDevice));
+  const auto bytes = static_cast<int64_t>(layer.table.size() * sizeof(k::segment_view));
+  const at::Tensor host = torch::from_blob(layer.table.data(), {bytes}, at::kByte);
+  layer.table_dev = host.to(layer.tail_k.device());
+}
+
+// Points the table's last entry at the tail buffers (after they are allocated or grown).
+void set_tail_view(DeviceLayer& layer, bool bf16) {
+  k::segment_view& tail = layer.table.back();
+  tail.tokens = static_cast<int32_t>(layer.tail);
+  tail.key = dense_rows(layer.tail_k, bf16);
+  tail.value = dense_rows(layer.tail_v, bf16);
+}
+
+// Adds the (empty) tail as the table's last segment and uploads the table.
+void add_tail(DeviceLayer& layer, const at::Tensor& like) {
+  const auto options = like.options();
+  layer.tail_k = torch::empty({like.size(1), kTailCapacity, like.size(3)}, options);
+  layer.tail_v = torch::empty_like(layer.tail_k);
+  layer.table.emplace_back();
+  set_tail_view(layer, like.scalar_type() == at::kBFloat16);
+  upload_table(layer);
 }
 
 // Packs the layer on the device. ks, vs: [kv_heads][T][D] in stored order.
@@ -149,7 +174,6 @@ void build_fused(DeviceLayer& layer, const at::Tensor& ks, const at::Tensor& vs,
       tv = dense_rows(layer.dense.back(), bf16);
     }
   layer.bytes = static_cast<double>(layer.packed->attention_bytes());
-  upload_table(layer);
 }
 
 // A layer the kernels cannot read packed: core/cache packs it on the host, and its
@@ -175,7 +199,6 @@ void build_dequantized(DeviceLayer& layer, const cache::FullKv& host, int index,
   seg.value = dense_rows(layer.dense[1], bf16);
   layer.table = {seg};
   layer.bytes = 2.0 * layer.dense[0].nbytes();
-  upload_table(layer);
 }
 
 class CudaPackedKv : public PackedKv {
@@ -189,7 +212,10 @@ class CudaPackedKv : public PackedKv {
       kv_heads_ = static_cast<int>(keys.size(1));
       layers_.emplace_back();
       DeviceLayer& layer = layers_.back();
-      if (tokens == 0) continue;
+      if (tokens == 0) {
+        add_tail(layer, keys);
+        continue;
+      }
       const cache::LayerPlan& lp = plan.for_layer(static_cast<int>(l));
       const std::vector<cache::StoredRange> ranges = cache::stored_ranges(lp, tokens);
       std::vector<k::segment_spec> specs;
@@ -214,13 +240,16 @@ class CudaPackedKv : public PackedKv {
         build_dequantized(layer, host, static_cast<int>(l), lp, keys);
       }
       bytes_ += layer.bytes;
+      add_tail(layer, keys);
     }
   }
 
   std::pair<at::Tensor, at::Tensor> attend(std::int64_t index, const at::Tensor& q) const override {
     const DeviceLayer& layer = layers_.at(static_cast<size_t>(index));
     const auto heads = q.size(1), tokens = q.size(2), dim = q.size(3);
-    if (layer.table.empty())
+    const k::segment_view& last = layer.table.back();  // the tail
+    const int max_tiles = last.tile_begin + (last.tokens + k::kTileTokens - 1) / k::kTileTokens;
+    if (max_tiles == 0)
       return {torch::zeros_like(q),
               torch::full({1, heads, tokens}, -std::numeric_limits<float>::infinity(), q.options().dtype(at::kFloat))};
     const at::Tensor qt = q.transpose(1, 2).contiguous();  // the kernels' [batch][q_tokens][q_heads][D]
@@ -232,15 +261,40 @@ class CudaPackedKv : public PackedKv {
     shape.head_dim = static_cast<int>(dim);
     shape.q_tokens = static_cast<int>(tokens);
     shape.num_segments = static_cast<int>(layer.table.size());
-    shape.max_tiles = layer.max_tiles;
+    shape.max_tiles = max_tiles;
     shape.bf16 = q.scalar_type() == at::kBFloat16;
     shape.fast_formats = layer.fast_formats;
     const size_t workspace_bytes = k::attention_workspace_bytes(shape);
     at::Tensor workspace =
         torch::empty({static_cast<int64_t>(std::max<size_t>(workspace_bytes, 1))}, q.options().dtype(at::kByte));
-    k::attention_over_segments(shape, qt.data_ptr(), layer.table_dev.as<k::segment_view>(), out.data_ptr(),
-                               lse.data_ptr<float>(), workspace.data_ptr(), workspace_bytes, nullptr);
+    const auto* table = static_cast<const k::segment_view*>(layer.table_dev.data_ptr());
+    k::attention_over_segments(shape, qt.data_ptr(), table, out.data_ptr(), lse.data_ptr<float>(), workspace.data_ptr(),
+                               workspace_bytes, nullptr);
     return {out.transpose(1, 2), lse.transpose(1, 2)};
+  }
+  void append(std::int64_t index, const at::Tensor& k, const at::Tensor& v) override {
+    DeviceLayer& layer = layers_.at(static_cast<size_t>(index));
+    const int64_t n = k.size(2), capacity = layer.tail_k.size(1);
+    const bool bf16 = layer.tail_k.scalar_type() == at::kBFloat16;
+    if (layer.tail + n > capacity) {  // grow (rare): new buffers, and the table points at them
+      const int64_t grown = std::max(2 * capacity, (layer.tail + n + 63) / 64 * 64);
+      for (at::Tensor* buffer : {&layer.tail_k, &layer.tail_v}) {
+        at::Tensor bigger = torch::empty({buffer->size(0), grown, buffer->size(2)}, buffer->options());
+        bigger.slice(1, 0, layer.tail).copy_(buffer->slice(1, 0, layer.tail));
+        *buffer = bigger;
+      }
+      set_tail_view(layer, bf16);
+      upload_table(layer);
+    }
+    layer.tail_k.slice(1, layer.tail, layer.tail + n).copy_(k[0]);
+    layer.tail_v.slice(1, layer.tail, layer.tail + n).copy_(v[0]);
+    layer.tail += n;
+    // Only the tail's token count changes: one int32 on the device, written by a
+    // stream-ordered fill, no host round trip.
+    static_assert(offsetof(k::segment_view, tokens) == 0, "segment_view.tokens must lead the struct");
+    layer.table.back().tokens = static_cast<int32_t>(layer.tail);
+    const int64_t entry = static_cast<int64_t>((layer.table.size() - 1) * sizeof(k::segment_view) / sizeof(int32_t));
+    layer.table_dev.view(at::kInt)[entry].fill_(layer.tail);
   }
   std::string attention_path() const override { return reason_.empty() ? "fused" : "dequantized"; }
   std::string dequantized_reason() const override { return reason_; }

@@ -4,7 +4,9 @@
 //    read the packed arrays; full-precision segments are read in fp32);
 //  - GPU: every layer packed on the device by the GPU quantize+pack kernels straight from the
 //    model's context K/V (they never leave the GPU) and read by the fused CUDA attention
-//    (decode kernel at one query token, split kernel for the query prefill).
+//    (decode kernel at one query token, split kernel for the query prefill); the appended
+//    full-precision tail is one more dense segment of the same table, so a decode step reads
+//    context and tail in one kernel call.
 // A layer whose layout the kernels cannot read (a channel transform, channel parts; on the GPU
 // also per-channel values and 16-bit tokens inside a token-interleaved run) is dequantized
 // instead, and attention_path() says so.
@@ -26,7 +28,8 @@ class PackedKv : public models::ContextAttention {
   virtual std::string dequantized_reason() const = 0;
   // Bytes of the allocations that hold the context as the attention reads it (packed codes,
   // scales, mins, per-token side data, full-precision tokens; dequantized layers at their
-  // dequantized size). On the GPU this equals cache_bytes().stored when every layer is fused.
+  // dequantized size). On the GPU, when every layer is fused, this is cache_bytes().stored
+  // less the per-head side data a method charges that attention never reads (a reorder index).
   virtual double allocated_bytes() const = 0;
 };
 

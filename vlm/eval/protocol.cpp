@@ -67,7 +67,7 @@ methods::ContextDescription describe(const VideoLm& lm, const PreparedSample& p,
 // Greedy decoding after the prompt: `cache` holds every prompt token, `logits` [1, vocab]
 // the last prompt token's. Returns the ids and the mean time per decoded token.
 std::pair<std::vector<std::int64_t>, double> greedy_decode(const VideoLm& lm, models::KVLayers cache,
-                                                           const models::ContextAttention* context,
+                                                           models::ContextAttention* context,
                                                            at::Tensor logits, const VideoPrompt& prompt,
                                                            std::int64_t max_new_tokens) {
   const auto stop = lm.stop_ids();
@@ -220,7 +220,8 @@ MethodRun run_method(const VideoLm& lm, const PreparedSample& p, methods::KvMeth
                     /*capture_queries=*/false, packed.get());
     logits = llm.logits(query.hidden.select(1, query.hidden.size(1) - 1));
     run.figures.t_prefill_query_ms = timer.lap_ms();
-    models::append_kv(cache, query.kv);  // the query's own K/V stay full precision
+    // The query's own K/V stay full precision (packed: the forward appended them to its tail).
+    if (!packed) models::append_kv(cache, query.kv);
   } else {
     run.figures.t_prefill_query_ms = p.t_prefill_query_fp_ms;
   }

@@ -102,17 +102,24 @@ at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::
   return out.reshape({B, Hq, T, D});
 }
 
-// The span's causal attention merged with the attention over a compressed context that
-// precedes it (every span token sees all of it): both softmaxes joined through their lse.
+// A span's attention when a compressed cache holds every earlier token. One token (a decode
+// step) joins the cache first and reads it whole in one kernel call; a longer span (the query
+// prefill) reads the cache and itself causally, both softmaxes joined through their lse, and
+// joins the cache afterwards.
 at::Tensor attention_with_context(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                                  std::int64_t past, const ContextAttention& context, std::int64_t layer) {
+                                  ContextAttention& context, std::int64_t layer) {
   TORCH_CHECK(q.size(0) == 1, "attention over a packed context: batch must be 1, got ", q.size(0));
+  if (q.size(2) == 1) {
+    context.append(layer, k, v);
+    return context.attend(layer, q).first.to(q.scalar_type());
+  }
   at::Tensor span_lse;
-  const at::Tensor span = causal_attention(q, k, v, past, &span_lse).to(at::kFloat);
+  const at::Tensor span = causal_attention(q, k, v, 0, &span_lse).to(at::kFloat);
   auto [ctx_out, c_lse] = context.attend(layer, q);
   const at::Tensor c_out = ctx_out.to(at::kFloat);
   const at::Tensor m = torch::maximum(span_lse, c_lse);
   const at::Tensor w_span = (span_lse - m).exp().unsqueeze(-1), w_ctx = (c_lse - m).exp().unsqueeze(-1);
+  context.append(layer, k, v);
   return ((w_span * span + w_ctx * c_out) / (w_span + w_ctx)).to(q.scalar_type());
 }
 
@@ -202,7 +209,7 @@ at::Tensor Qwen2Decoder::embed(const at::Tensor& ids) const {
 
 ForwardResult Qwen2Decoder::forward(const at::Tensor& embeds, const KVLayers* past,
                                     std::int64_t start_position, bool capture_queries,
-                                    const ContextAttention* context) const {
+                                    ContextAttention* context) const {
   const auto B = embeds.size(0), T = embeds.size(1);
   at::Tensor positions =
       torch::arange(start_position, start_position + T,
@@ -214,11 +221,12 @@ ForwardResult Qwen2Decoder::forward(const at::Tensor& embeds, const KVLayers* pa
 
 ForwardResult Qwen2Decoder::forward(const at::Tensor& embeds, const KVLayers* past,
                                     const at::Tensor& positions, bool capture_queries,
-                                    const ContextAttention* context) const {
+                                    ContextAttention* context) const {
   TORCH_CHECK(embeds.dim() == 3 && embeds.size(2) == config_.hidden_size,
               "Qwen2Decoder::forward: embeds must be [batch, tokens, ", config_.hidden_size,
               "], got ", embeds.sizes());
   const bool has_past = past && !past->empty();
+  TORCH_CHECK(!context || !has_past, "Qwen2Decoder::forward: a packed context holds the whole past; pass no dense past");
   TORCH_CHECK(!has_past || static_cast<std::int64_t>(past->size()) == config_.num_hidden_layers,
               "Qwen2Decoder::forward: past has ", has_past ? past->size() : 0, " layers, model ",
               config_.num_hidden_layers);
@@ -257,8 +265,8 @@ ForwardResult Qwen2Decoder::forward(const at::Tensor& embeds, const KVLayers* pa
       keys = torch::cat({p.keys.to(device(), dt), k}, 2);
       values = torch::cat({p.values.to(device(), dt), v}, 2);
     }
-    at::Tensor attn = context ? attention_with_context(q, keys, values, past_len, *context, i)
-                              : causal_attention(q, keys, values, past_len);
+    at::Tensor attn =
+        context ? attention_with_context(q, k, v, *context, i) : causal_attention(q, keys, values, past_len);
     attn = attn.transpose(1, 2).reshape({B, T, Hq * D});
     x = x + dense(attn, l.o_w);
     h = rms_norm(x, l.post_attention_norm, config_.rms_norm_eps);
@@ -286,10 +294,10 @@ void append_kv(KVLayers& cache, const KVLayers& span) {
 }
 
 at::Tensor Qwen2Decoder::decode(const at::Tensor& token_ids, KVLayers& cache, std::int64_t position,
-                                const ContextAttention* context) const {
+                                ContextAttention* context) const {
   at::Tensor embeds = embed(token_ids.reshape({-1, 1}));
   ForwardResult step = forward(embeds, &cache, position, /*capture_queries=*/false, context);
-  append_kv(cache, step.kv);
+  if (!context) append_kv(cache, step.kv);
   return logits(step.hidden).select(1, 0);
 }
 

@@ -34,16 +34,21 @@ struct ForwardResult {
   std::vector<at::Tensor> queries;  // [batch, heads, tokens, head_dim] post-RoPE, when captured
 };
 
-// Attention over a compressed context stored before every token the model holds in its own
-// cache (packed mode): each token of a span sees all of it, so no mask. Implementations read a
-// packed cache through the kernels (vlm/eval/packed_kv.h).
+// A compressed cache the model's attention reads and appends to (packed mode): the packed
+// context, then a full-precision tail of the tokens appended since (the query's, each
+// generated token's). Implementations read it through the kernels (vlm/eval/packed_kv.h).
 class ContextAttention {
  public:
   virtual ~ContextAttention() = default;
+  // Attention of q over everything stored (no mask: every stored token precedes q).
   // q: [1, q_heads, tokens, head_dim] post-RoPE, model dtype and device. Returns the output
   // [1, q_heads, tokens, head_dim] (any float dtype) and lse [1, q_heads, tokens] fp32, the
-  // natural log of Σ exp(q·k / sqrt(head_dim)) over the context (−inf when empty), on q's device.
+  // natural log of Σ exp(q·k / sqrt(head_dim)) over the stored tokens (−inf when none), on
+  // q's device.
   virtual std::pair<at::Tensor, at::Tensor> attend(std::int64_t layer, const at::Tensor& q) const = 0;
+  // Appends a span's K/V ([1, kv_heads, n, head_dim], model dtype and device, post-RoPE) to
+  // the full-precision tail.
+  virtual void append(std::int64_t layer, const at::Tensor& k, const at::Tensor& v) = 0;
 };
 
 struct LoadOptions {
@@ -81,26 +86,28 @@ class Qwen2Decoder {
   // start_position + tokens - 1. Attention reads `past` (per-layer K,V of earlier tokens,
   // possibly dequantized from a compressed cache; null or empty for none) and the span
   // itself causally. Returns the span's own K,V; the caller decides what to keep.
-  // `context` (packed mode, batch 1): a compressed context stored before `past`, read
-  // through its own attention and merged with the rest through the lse.
+  // `context` (packed mode, batch 1, `past` then empty): the compressed cache holding every
+  // earlier token. A single token joins it and reads it whole; a longer span reads it and
+  // itself causally (merged through the lse), then joins it.
   ForwardResult forward(const at::Tensor& embeds, const KVLayers* past,
                         std::int64_t start_position, bool capture_queries = false,
-                        const ContextAttention* context = nullptr) const;
+                        ContextAttention* context = nullptr) const;
   // Same with explicit positions: [batch, tokens] int64, or, when config().mrope_section is
   // set (Qwen2-VL family), [3, batch, tokens]: the temporal/height/width rows of multimodal
   // RoPE (get_rope_index). Each rotary frequency then takes the row of its section; three
   // equal rows give plain RoPE.
   ForwardResult forward(const at::Tensor& embeds, const KVLayers* past,
                         const at::Tensor& positions, bool capture_queries = false,
-                        const ContextAttention* context = nullptr) const;
+                        ContextAttention* context = nullptr) const;
 
   // hidden [batch, tokens, hidden] -> logits [batch, tokens, vocab] (fp32 when the model is).
   at::Tensor logits(const at::Tensor& hidden) const;
 
   // One decoding step: token_ids [batch] at `position`; appends its K,V to `cache` and
-  // returns logits [batch, vocab]. `context` as in forward (the cache then holds the tail).
+  // returns logits [batch, vocab]. With `context` (as in forward) the step's K/V join the
+  // context instead and `cache` stays empty.
   at::Tensor decode(const at::Tensor& token_ids, KVLayers& cache, std::int64_t position,
-                    const ContextAttention* context = nullptr) const;
+                    ContextAttention* context = nullptr) const;
 
   // Greedy decoding after a prompt given as embeddings [1, tokens, hidden]: returns up to
   // max_new_tokens ids, stopping after the first id in stop_ids.
