@@ -170,7 +170,10 @@ void build_fused(DeviceLayer& layer, const at::Tensor& ks, const at::Tensor& vs,
     for (int which = 0; which < 2; ++which) {
       k::tensor_view& tv = which == 0 ? layer.table[s].key : layer.table[s].value;
       if (tv.format != k::tensor_format::dense16) continue;
-      layer.dense.push_back((which == 0 ? ks : vs).slice(1, ranges[s].begin, ranges[s].end).contiguous());
+      // clone, not contiguous(): a range spanning every token is already contiguous and would
+      // stay a view of the model's context (the sweep's copy), not memory of this cache.
+      const at::Tensor& source = which == 0 ? ks : vs;
+      layer.dense.push_back(source.slice(1, ranges[s].begin, ranges[s].end).clone(at::MemoryFormat::Contiguous));
       tv = dense_rows(layer.dense.back(), bf16);
     }
   layer.bytes = static_cast<double>(layer.packed->attention_bytes());
