@@ -12,8 +12,9 @@ namespace wq {
 // dataset: section.
 Params model_section(const RunContext& ctx, const char* kind);
 
-// The run's cache.mode (validated; `auto` and an absent section mean simulate) and its name,
-// recorded in the run's metrics notes as `cache_mode`.
-cache::CacheMode cache_mode(const RunContext& ctx);
+// The run's cache.mode for the validated `model:` section (model_section): `auto` (and an
+// absent section) is packed for a 16-bit model on a GPU (what the CUDA kernels read),
+// simulate otherwise. Recorded in the run's metrics notes as `cache_mode`.
+cache::CacheMode cache_mode(const RunContext& ctx, const Params& model);
 
 }  // namespace wq

@@ -249,7 +249,7 @@ const std::vector<ParamSpec>& cache_section_params() {
   static const std::vector<ParamSpec> params = {
       {"mode", ParamType::String, "auto",
        "simulate: quantize-dequantize, the model attends over a dense dequantized cache; packed: the cache stays "
-       "packed and attention reads it through the kernels; auto: simulate",
+       "packed and attention reads it through the kernels; auto: packed for a bf16/fp16 model on a GPU, else simulate",
        std::nullopt, std::nullopt, {"auto", "simulate", "packed"}, false}};
   return params;
 }

@@ -67,6 +67,8 @@ TEST(AccuracyExperiment, RowsMetricsSharedContextsAndAFailedSample) {
     EXPECT_TRUE(run.metrics.count("accuracy/flash_count"));
     EXPECT_EQ(column<int64_t>(run, "visual_tokens")[0], 33);
     EXPECT_GT(column<double>(run, "peak_memory_bytes")[0], 0.0);
+    EXPECT_EQ(run.metric_notes.at("cache_mode"), "simulate");  // cache.mode auto, on the CPU
+    EXPECT_EQ(run.metric_notes.at("attention_path"), "dequantized");
   }
   // The second method reuses the first one's vision output and context cache.
   EXPECT_EQ(column<int64_t>(runs.at("fp16"), "context_reused")[0], 0);
