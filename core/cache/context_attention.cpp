@@ -21,16 +21,10 @@ bool tensor_view_of(const SegmentTensor& t, SegmentKind kind, kernels::tensor_vi
     view = view_of(t.interleaved);
     return true;
   }
-  if (t.parts.size() != 1 || !t.parts[0].channels.empty()) {
-    why = "channel parts (" + std::to_string(t.parts.size()) + " parts)";
-    return false;
-  }
+  const bool channel_parts = t.parts.size() != 1 || !t.parts[0].channels.empty();
+  why = kernel_unreadable(t.parts.at(0).packed.spec, channel_parts);
+  if (!why.empty()) return false;
   const quant::QTensor& q = t.parts[0].packed;
-  if (q.spec.transform != quant::Transform::none) {
-    why = q.spec.transform == quant::Transform::hadamard ? "a Hadamard transform of the channels"
-                                                         : "an FFT of the channels";
-    return false;
-  }
   // 16-bit passthrough stores fp16 rows [T][D/2 words]: exactly the kernels' dense16 layout.
   view = q.spec.bits == quant::QuantBits::b16 ? dense_view(reinterpret_cast<const uint16_t*>(q.words.data()))
                                               : view_of(q);

@@ -27,11 +27,8 @@ InterleavedTensor interleaved_layout(int tokens, int channels, const std::vector
   q.tokens = tokens;
   q.channels = channels;
   q.group_size = group_size;
-  const size_t groups = static_cast<size_t>(channels / group_size);
   q.bits.resize(tokens);
   q.word_offset.resize(tokens);
-  q.scales.assign(tokens * groups, 0);
-  q.mins.assign(tokens * groups, 0);
   size_t offset = 0;
   for (int t = 0; t < tokens; ++t) {
     if (bits[t] == QuantBits::b1_58) {
@@ -43,7 +40,6 @@ InterleavedTensor interleaved_layout(int tokens, int channels, const std::vector
     q.word_offset[t] = static_cast<uint32_t>(offset);
     offset += words_for(channels, 32 / b);
   }
-  q.words.assign(offset, 0);
   return q;
 }
 
@@ -51,6 +47,9 @@ InterleavedTensor quantize_interleaved(const float* x, int tokens, int channels,
                                        const std::vector<QuantBits>& bits, int group_size) {
   InterleavedTensor q = interleaved_layout(tokens, channels, bits, group_size);
   const size_t groups = static_cast<size_t>(channels / group_size);
+  q.words.assign(tokens ? q.word_offset.back() + words_for(channels, 32 / q.bits.back()) : 0, 0);
+  q.scales.assign(tokens * groups, 0);
+  q.mins.assign(tokens * groups, 0);
   std::vector<uint32_t> codes(channels);
   for (int t = 0; t < tokens; ++t) {
     const float* row = x + static_cast<size_t>(t) * channels;

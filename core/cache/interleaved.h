@@ -27,8 +27,8 @@ struct InterleavedTensor {
   size_t side_bytes() const { return bits.size() + word_offset.size() * 4; }
 };
 
-// The arrays of quantize_interleaved, sized and with bits / word_offset filled, codes, scales
-// and mins zero (the same checks of widths and group size).
+// The per-token side data of quantize_interleaved (bits, word_offset; the same checks of widths
+// and group size) without its codes, scales and mins: what layout-mode accounting needs.
 InterleavedTensor interleaved_layout(int tokens, int channels, const std::vector<quant::QuantBits>& bits,
                                      int group_size);
 // x: [tokens][channels] fp32; bits: [tokens]. Each token is quantized asymmetric min/max

@@ -41,6 +41,13 @@ kernels::tensor_view view_of(const InterleavedTensor& t) {
   return tv;
 }
 
+std::string kernel_unreadable(const quant::QuantSpec& spec, bool channel_parts) {
+  if (channel_parts) return "channel parts";
+  if (spec.transform == quant::Transform::hadamard) return "a Hadamard transform of the channels";
+  if (spec.transform == quant::Transform::fft_channels) return "an FFT of the channels";
+  return "";
+}
+
 kernels::tensor_view dense_view(const uint16_t* bits, bool bf16) {
   kernels::tensor_view tv;
   tv.format = tensor_format::dense16;

@@ -108,8 +108,9 @@ SegmentTensor make_interleaved_tensor(const float* x, int n, int head_dim,
     if (q.bits[t] == 16) b.fp_bits += word_bits;
     else b.code_bits += word_bits;
   }
-  b.scale_bits = 16.0 * q.scales.size();
-  b.min_bits = 16.0 * q.mins.size();
+  // One fp16 scale and min per token and channel group (layout mode allocates neither).
+  b.scale_bits = 16.0 * n * (head_dim / group_size);
+  b.min_bits = b.scale_bits;
   b.side_bits = 8.0 * q.side_bytes();
   if (mode == CacheMode::simulate) {
     out.values.resize(static_cast<size_t>(n) * head_dim);

@@ -8,6 +8,7 @@
 
 #include <stdexcept>
 
+#include "core/cache/kernel_views.h"
 #include "core/cache/plan.h"
 #include "vlm/eval/packed_kv.h"
 
@@ -63,16 +64,9 @@ k::pack_spec pack_spec_of(const quant::QuantSpec& s) {
 
 // K or V of a plan piece as the GPU stores it; false (and why) when it cannot.
 bool tensor_spec_of(const cache::TensorPlan& plan, k::tensor_spec& out, std::string& why) {
-  if (!plan.parts.empty()) {
-    why = "channel parts";
-    return false;
-  }
+  why = cache::kernel_unreadable(plan.spec, !plan.parts.empty());
+  if (!why.empty()) return false;
   if (plan.spec.bits == QuantBits::b16) return true;  // kept dense (the default kind)
-  if (plan.spec.transform != quant::Transform::none) {
-    why = plan.spec.transform == quant::Transform::hadamard ? "a Hadamard transform of the channels"
-                                                            : "an FFT of the channels";
-    return false;
-  }
   out.storage = k::tensor_spec::kind::packed;
   out.pack = pack_spec_of(plan.spec);
   return true;
