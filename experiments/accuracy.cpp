@@ -53,7 +53,7 @@ class Accuracy : public Experiment {
     const auto dataset = Registry<Dataset>::instance().make(dataset_params.get_string("name"), dataset_params);
     eval::Evaluator& evaluator =
         eval::shared_evaluator(model, YAML::Dump(model.values()), cache_bytes_);
-    settings_.cache_mode = cache_mode(ctx, model);
+    settings_.cache_mode = cache_mode(ctx, evaluator);
 
     SampleTable& rows = ctx.record.samples;
     for (const char* name : {"sample_id", "task", "video_id", "bucket", "prediction", "answer", "generated", "error"})

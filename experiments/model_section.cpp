@@ -15,11 +15,10 @@ Params model_section(const RunContext& ctx, const char* kind) {
   return Params(model, "model", ctx.sources);
 }
 
-cache::CacheMode cache_mode(const RunContext& ctx, const Params& model) {
+cache::CacheMode cache_mode(const RunContext& ctx, const eval::Evaluator& evaluator) {
   const YAML::Node node = ctx.config["cache"] ? ctx.config["cache"]["mode"] : YAML::Node();
   const std::string mode = node ? node.as<std::string>() : "auto";
-  const bool gpu_16bit = model.get_string("device").rfind("cuda", 0) == 0 && model.get_string("dtype") != "float32";
-  const bool packed = mode == "packed" || (mode == "auto" && gpu_16bit);
+  const bool packed = mode == "packed" || (mode == "auto" && evaluator.packs_on_device());
   ctx.record.metric_notes["cache_mode"] = packed ? "packed" : "simulate";
   return packed ? cache::CacheMode::packed : cache::CacheMode::simulate;
 }

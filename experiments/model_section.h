@@ -4,6 +4,7 @@
 #include "core/cache/segment.h"
 #include "core/config/params.h"
 #include "experiments/experiment.h"
+#include "vlm/eval/evaluator.h"
 
 namespace wq {
 
@@ -12,9 +13,9 @@ namespace wq {
 // dataset: section.
 Params model_section(const RunContext& ctx, const char* kind);
 
-// The run's cache.mode for the validated `model:` section (model_section): `auto` (and an
-// absent section) is packed for a 16-bit model on a GPU (what the CUDA kernels read),
-// simulate otherwise. Recorded in the run's metrics notes as `cache_mode`.
-cache::CacheMode cache_mode(const RunContext& ctx, const Params& model);
+// The run's cache.mode: `auto` (and an absent section) is packed where the evaluator's model
+// would be packed on its GPU (Evaluator::packs_on_device: a 16-bit model whose head dim the
+// CUDA kernels read), simulate otherwise. Recorded in the run's metrics notes as `cache_mode`.
+cache::CacheMode cache_mode(const RunContext& ctx, const eval::Evaluator& evaluator);
 
 }  // namespace wq

@@ -56,7 +56,7 @@ class ModelSensitivity : public Experiment {
     const Params dataset_params = ctx.section("dataset");
     const auto dataset = Registry<Dataset>::instance().make(dataset_params.get_string("name"), dataset_params);
     eval::Evaluator& evaluator = eval::shared_evaluator(model, YAML::Dump(model.values()), cache_bytes_);
-    settings_.cache_mode = cache_mode(ctx, model);
+    settings_.cache_mode = cache_mode(ctx, evaluator);
     const SensitivityProbe& p = probe_settings_;
     WindowProbe probe(p.unit, p.window_size, p.similarity, p.key, p.value);
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Compares the generated answers of two results files run by run (runs matched by name,
 samples by sample_id): how many answers are identical, per run and overall. Used to check
-that cache.mode packed answers what simulate answers (scripts/gpu_quickstart.sh).
+that cache.mode packed answers what simulate answers (scripts/gpu_models.sh --with-simulate).
 
     compare_answers.py simulate.h5 packed.h5 [--min-agreement 0.99]
 

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "core/cache/kernel_views.h"
+#include "core/quant/transforms.h"
 #include "kernels/cpu/cpu_attention.h"
 
 namespace wq::cache {
@@ -15,14 +16,18 @@ namespace {
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
-// The kernels' view of one quantized segment tensor; false (and why) when no view describes it.
-bool tensor_view_of(const SegmentTensor& t, SegmentKind kind, kernels::tensor_view& view, std::string& why) {
+// The kernels' view of one quantized segment tensor; false (and why) when no view describes it
+// or its channel frame differs from the layer's other tensors.
+bool tensor_view_of(const SegmentTensor& t, SegmentKind kind, ChannelFrame& frame, kernels::tensor_view& view,
+                    std::string& why) {
   if (kind == SegmentKind::interleaved) {
     view = view_of(t.interleaved);
-    return true;
+    why = frame.add(quant::Transform::none);
+    return why.empty();
   }
   const bool channel_parts = t.parts.size() != 1 || !t.parts[0].channels.empty();
   why = kernel_unreadable(t.parts.at(0).packed.spec, channel_parts);
+  if (why.empty()) why = frame.add(t.parts[0].packed.spec.transform);
   if (!why.empty()) return false;
   const quant::QTensor& q = t.parts[0].packed;
   // 16-bit passthrough stores fp16 rows [T][D/2 words]: exactly the kernels' dense16 layout.
@@ -64,6 +69,11 @@ void attend_rows(const float* q, int rows, const float* k, const float* v, int n
   }
 }
 
+// Rotates `rows` rows of D channels into (or, H being its own inverse, out of) the Hadamard frame.
+void rotate_rows(float* x, int64_t rows, int D) {
+  for (int64_t r = 0; r < rows; ++r) quant::hadamard_inplace(x + r * D, D);
+}
+
 }  // namespace
 
 const char* attention_path_name(AttentionPath path) {
@@ -93,18 +103,20 @@ PackedContext::PackedContext(const KvCache& cache) : cache_(cache) {
     throw std::invalid_argument("PackedContext: the cache was built in simulate mode (packed arrays needed)");
   for (const LayerCache& layer : cache.layers) {
     LayerTables tables;
+    ChannelFrame frame;
     for (const HeadCache& head : layer.heads) {
       HeadTable table;
       for (const Segment& seg : head.segments) {
         if (seg.size() == 0) continue;
         if (seg.kind == SegmentKind::full_precision) {
-          table.full_precision.push_back(&seg);
+          table.full_precision.push_back({seg.key.values.data(), seg.value.values.data(), seg.size()});
           continue;
         }
         kernels::segment_view view;
         view.tokens = seg.size();
         std::string why;
-        if (!tensor_view_of(seg.key, seg.kind, view.key, why) || !tensor_view_of(seg.value, seg.kind, view.value, why)) {
+        if (!tensor_view_of(seg.key, seg.kind, frame, view.key, why) ||
+            !tensor_view_of(seg.value, seg.kind, frame, view.value, why)) {
           tables.fused = false;
           if (dequantized_reason_.empty()) dequantized_reason_ = "the kernels cannot read " + why;
           break;
@@ -115,6 +127,17 @@ PackedContext::PackedContext(const KvCache& cache) : cache_(cache) {
       kernels::finalize_segment_table(table.quantized.data(), 1, static_cast<int>(table.quantized.size()));
       tables.heads.push_back(std::move(table));
     }
+    tables.rotated = tables.fused && frame.rotated();
+    if (tables.rotated)  // full-precision tokens join the quantized ones in the rotated frame
+      for (HeadTable& table : tables.heads)
+        for (DenseRun& run : table.full_precision) {
+          for (const float* source : {run.k, run.v}) {
+            table.rotated.emplace_back(source, source + static_cast<int64_t>(run.n) * layer.head_dim);
+            rotate_rows(table.rotated.back().data(), run.n, layer.head_dim);
+          }
+          run.k = table.rotated[table.rotated.size() - 2].data();
+          run.v = table.rotated.back().data();
+        }
     if (!tables.fused) {
       tables.heads.clear();
       path_ = AttentionPath::dequantized;
@@ -134,6 +157,9 @@ void PackedContext::append(int layer, const float* k, const float* v, int n) {
   for (size_t h = 0; h < tables.tail_k.size(); ++h) {
     tables.tail_k[h].insert(tables.tail_k[h].end(), k + h * rows, k + (h + 1) * rows);
     tables.tail_v[h].insert(tables.tail_v[h].end(), v + h * rows, v + (h + 1) * rows);
+    if (tables.rotated)
+      for (std::vector<float>* tail : {&tables.tail_k[h], &tables.tail_v[h]})
+        rotate_rows(tail->data() + tail->size() - rows, n, cache_layer.head_dim);
   }
   tables.tail += n;
 }
@@ -154,6 +180,12 @@ void PackedContext::attend(int layer, const float* q, int q_heads, int q_tokens,
   const LayerTables& tables = layers_[static_cast<size_t>(layer)];
   std::vector<float> q_kernel(static_cast<size_t>(rows) * D), out_kernel(q_kernel.size()), lse_kernel(rows);
   std::vector<float> part_out(q_kernel.size()), part_lse(rows), k, v;
+  std::vector<float> q_rotated;
+  if (tables.rotated) {  // into the layer's frame; the output is rotated back at the end
+    q_rotated.assign(q, q + static_cast<int64_t>(q_heads) * q_tokens * D);
+    rotate_rows(q_rotated.data(), static_cast<int64_t>(q_heads) * q_tokens, D);
+    q = q_rotated.data();
+  }
   for (int h = 0; h < kv_heads; ++h) {
     // This KV head's query heads, [group][q_tokens][D] contiguous in q, out and lse.
     const float* qh = q + static_cast<int64_t>(h) * rows * D;
@@ -198,13 +230,13 @@ void PackedContext::attend(int layer, const float* q, int q_heads, int q_tokens,
           lh[mine] = lse_kernel[static_cast<size_t>(theirs)];
         }
     }
-    for (const Segment* seg : table.full_precision) {
-      attend_rows(qh, rows, seg->key.values.data(), seg->value.values.data(), seg->size(), D, scale, part_out.data(),
-                  part_lse.data());
+    for (const DenseRun& run : table.full_precision) {
+      attend_rows(qh, rows, run.k, run.v, run.n, D, scale, part_out.data(), part_lse.data());
       merge_partial_attention(oh, lh, part_out.data(), part_lse.data(), rows, D);
     }
     merge_tail();
   }
+  if (tables.rotated) rotate_rows(out, static_cast<int64_t>(q_heads) * q_tokens, D);
 }
 
 }  // namespace wq::cache

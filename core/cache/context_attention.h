@@ -6,9 +6,10 @@
 //
 // Quantized segments are read by the CPU kernels (kernels/cpu/cpu_attention.h) straight from
 // the packed arrays ("fused"); full-precision segments (text, residual, sinks) are read in
-// fp32 as stored. A layer whose layout no kernel view describes (a channel transform, channel
-// parts) is dequantized into a scratch buffer one layer at a time ("dequantized"); path() says
-// which, so no table mixes the two silently.
+// fp32 as stored. A layer stored in Hadamard-rotated channels is read in that frame (the query
+// rotated, the output rotated back: kernel_views.h ChannelFrame). A layer whose layout no kernel
+// view describes (an FFT of the channels, channel parts) is dequantized into a scratch buffer
+// one layer at a time ("dequantized"); path() says which, so no table mixes the two silently.
 #pragma once
 
 #include <cstdint>
@@ -46,12 +47,19 @@ class PackedContext {
   void attend(int layer, const float* q, int q_heads, int q_tokens, float* out, float* lse) const;
 
  private:
+  struct DenseRun {  // full-precision tokens [n][D] fp32, in the layer's frame
+    const float* k = nullptr;
+    const float* v = nullptr;
+    int n = 0;
+  };
   struct HeadTable {
     std::vector<kernels::segment_view> quantized;  // read by the kernels
-    std::vector<const Segment*> full_precision;    // fp32 values, read as stored
+    std::vector<DenseRun> full_precision;          // fp32 values
+    std::vector<std::vector<float>> rotated;       // the rotated copies full_precision points at
   };
   struct LayerTables {
     bool fused = true;
+    bool rotated = false;  // Hadamard frame: queries, full-precision tokens and outputs rotated
     std::vector<HeadTable> heads;  // [kv_heads]
     int tail = 0;                              // tokens appended
     std::vector<std::vector<float>> tail_k, tail_v;  // [kv_heads][tail][D] fp32

@@ -10,8 +10,8 @@ using kernels::tensor_format;
 kernels::tensor_view view_of(const quant::QTensor& q) {
   using quant::QuantBits;
   const quant::QuantSpec& s = q.spec;
-  if (s.transform != quant::Transform::none)
-    throw std::invalid_argument("view_of: kernels read untransformed tensors only (transform != none)");
+  if (s.transform == quant::Transform::fft_channels)
+    throw std::invalid_argument("view_of: no kernel reads FFT-transformed channels");
   if (s.bits == QuantBits::b16) throw std::invalid_argument("view_of: b16 passthrough is not a packed view");
   kernels::tensor_view tv;
   tv.format = tensor_format::packed;
@@ -43,8 +43,14 @@ kernels::tensor_view view_of(const InterleavedTensor& t) {
 
 std::string kernel_unreadable(const quant::QuantSpec& spec, bool channel_parts) {
   if (channel_parts) return "channel parts";
-  if (spec.transform == quant::Transform::hadamard) return "a Hadamard transform of the channels";
   if (spec.transform == quant::Transform::fft_channels) return "an FFT of the channels";
+  return "";
+}
+
+std::string ChannelFrame::add(quant::Transform transform) {
+  if (seen_ && transform != transform_) return "quantized tensors of one layer in different channel frames";
+  seen_ = true;
+  transform_ = transform;
   return "";
 }
 

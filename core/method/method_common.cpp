@@ -1,9 +1,12 @@
 // Shared method building blocks (see method_common.h).
 #include "core/method/method_common.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "core/cache/reference_attention.h"
 #include "core/quant/quant_format.h"
@@ -86,20 +89,41 @@ double kv_bits_per_element(const QuantSpec& key, const QuantSpec& value) {
 
 std::vector<double> probe_attention_mass(const cache::FullKv& kv, const ContextDescription& ctx, int layer) {
   if (!ctx.has_probe()) throw std::invalid_argument("this method needs probe queries in the context description");
+  if (ctx.probe_heads % kv.kv_heads != 0)
+    throw std::invalid_argument("probe heads " + std::to_string(ctx.probe_heads) + " are not a multiple of kv_heads " +
+                                std::to_string(kv.kv_heads));
   const int q = ctx.num_query();
   cache::AttentionOptions options;
   options.causal_tail = false;
   options.return_probs = true;
-  // Keys of one layer, all KV heads: FullKv is [layers][heads][T][D], so the layer is contiguous.
-  const size_t layer_stride = static_cast<size_t>(kv.kv_heads) * kv.tokens * kv.head_dim;
-  const float* k = kv.k.data() + layer * layer_stride;
-  const float* v = kv.v.data() + layer * layer_stride;
-  const auto att = cache::dense_attention(ctx.probe_queries[static_cast<size_t>(layer)].data(), ctx.probe_heads, q, k,
-                                          v, kv.kv_heads, kv.tokens, 0, kv.head_dim, options);
+  const int group = ctx.probe_heads / kv.kv_heads;
+  const float* queries = ctx.probe_queries[static_cast<size_t>(layer)].data();
+  // Every probe head is an independent exact attention (about a second each at 12k tokens and
+  // a 7B layer's head dim), so the heads run on all cores; each keeps its own probabilities and these are
+  // probabilities are summed afterwards in the serial order (head, query), so the result is
+  // bit-identical whatever the thread count.
+  std::vector<std::vector<float>> head_probs(static_cast<size_t>(ctx.probe_heads));
+  auto probe_head = [&](int h) {
+    const size_t kv_head = static_cast<size_t>(h / group);  // GQA: consecutive query heads share a KV head
+    auto att = cache::dense_attention(queries + static_cast<size_t>(h) * q * kv.head_dim, 1, q,
+                                            kv.k_head(layer, static_cast<int>(kv_head)),
+                                            kv.v_head(layer, static_cast<int>(kv_head)), 1, kv.tokens, 0, kv.head_dim,
+                                            options);
+    head_probs[static_cast<size_t>(h)] = std::move(att.probs);  // [q][tokens]
+  };
+  std::atomic<int> next{0};
+  auto worker = [&] {
+    for (int h = next++; h < ctx.probe_heads; h = next++) probe_head(h);
+  };
+  const int threads = std::max(1, std::min<int>(ctx.probe_heads, static_cast<int>(std::thread::hardware_concurrency())));
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool) t.join();
   std::vector<double> mass(static_cast<size_t>(kv.tokens), 0.0);
-  for (int h = 0; h < ctx.probe_heads; ++h)
+  for (const std::vector<float>& probs : head_probs)
     for (int i = 0; i < q; ++i) {
-      const float* p = att.probs.data() + (static_cast<size_t>(h) * q + i) * att.keys;
+      const float* p = probs.data() + static_cast<size_t>(i) * kv.tokens;
       for (int t = 0; t < kv.tokens; ++t) mass[static_cast<size_t>(t)] += p[t];
     }
   const double norm = 1.0 / (static_cast<double>(ctx.probe_heads) * std::max(1, q));

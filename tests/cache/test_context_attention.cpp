@@ -91,15 +91,41 @@ TEST(PackedContext, AllFullPrecisionAndEmptyContexts) {
   for (float x : lse) EXPECT_EQ(x, -std::numeric_limits<float>::infinity());
 }
 
-TEST(PackedContext, TransformsAndChannelPartsAreDequantizedAndSaySo) {
+quant::QuantSpec hadamard_spec(QuantBits bits) {
+  quant::QuantSpec spec = uniform_spec(bits, 16, GroupAxis::channels);
+  spec.transform = quant::Transform::hadamard;
+  return spec;
+}
+
+TEST(PackedContext, HadamardLayersAreReadInTheRotatedFrame) {
+  // AKVQ-VL's layout: rotated 2- and 4-bit tokens around full-precision ones (text, salient
+  // tokens), read with a rotated query: the reference's output and lse.
+  for (int D : {16, 64}) {
+    SCOPED_TRACE("head_dim " + std::to_string(D));
+    LayerPlan plan;
+    plan.pieces.push_back({4, 40, {hadamard_spec(QuantBits::b2), {}}, {hadamard_spec(QuantBits::b2), {}}});
+    plan.pieces.push_back({41, 60, {hadamard_spec(QuantBits::b4), {}}, {hadamard_spec(QuantBits::b2), {}}});
+    expect_matches_reference(one_layer_cache(2, 64, D, plan), 4, 2, AttentionPath::fused, 100);
+  }
+}
+
+TEST(PackedContext, MixedFramesFftAndChannelPartsAreDequantizedAndSaySo) {
   const int T = 64, D = 16;
-  quant::QuantSpec had = uniform_spec(QuantBits::b2, 16, GroupAxis::channels);
-  had.transform = quant::Transform::hadamard;
-  LayerPlan hadamard;
-  hadamard.pieces.push_back({0, 64, {had, {}}, {had, {}}});
-  const KvCache a = one_layer_cache(2, T, D, hadamard);
+  LayerPlan mixed;
+  mixed.pieces.push_back({0, 30, {hadamard_spec(QuantBits::b2), {}}, {hadamard_spec(QuantBits::b2), {}}});
+  mixed.pieces.push_back({30, 64, {uniform_spec(QuantBits::b2, 16, GroupAxis::channels), {}},
+                          {uniform_spec(QuantBits::b2, 16, GroupAxis::channels), {}}});
+  const KvCache a = one_layer_cache(2, T, D, mixed);
   expect_matches_reference(a, 2, 2, AttentionPath::dequantized, 100);
-  EXPECT_NE(PackedContext(a).dequantized_reason().find("Hadamard"), std::string::npos);
+  EXPECT_NE(PackedContext(a).dequantized_reason().find("channel frames"), std::string::npos);
+
+  quant::QuantSpec fft = uniform_spec(QuantBits::b2, 16, GroupAxis::channels);
+  fft.transform = quant::Transform::fft_channels;
+  LayerPlan fourier;
+  fourier.pieces.push_back({0, 64, {fft, {}}, {uniform_spec(QuantBits::b2, 16, GroupAxis::channels), {}}});
+  const KvCache c = one_layer_cache(1, T, D, fourier);
+  expect_matches_reference(c, 2, 1, AttentionPath::dequantized, 105);
+  EXPECT_NE(PackedContext(c).dequantized_reason().find("FFT"), std::string::npos);
 
   TensorPlan split;
   split.parts = {{{0, 5}, uniform_spec(QuantBits::b2, 32, GroupAxis::tokens)},
@@ -113,38 +139,43 @@ TEST(PackedContext, TransformsAndChannelPartsAreDequantizedAndSaySo) {
 
 TEST(PackedContext, AppendedTailIsAttendedLikeTheReferenceTail) {
   // Context + appended tail, one attention without a mask, against the reference over a
-  // cache whose tail holds the same tokens (causal_tail off: every tail token visible).
+  // cache whose tail holds the same tokens (causal_tail off: every tail token visible); in the
+  // plain frame and in the Hadamard one (the tail is rotated as it is appended).
   const int H = 2, T = 90, D = 32, Hq = 4, Q = 2, n = 7;
-  LayerPlan plan;
-  plan.pieces.push_back({5, 80, {uniform_spec(QuantBits::b2, 32, GroupAxis::tokens), {}},
-                         {uniform_spec(QuantBits::b2, 32, GroupAxis::channels), {}}});
-  KvCache cache = one_layer_cache(H, T, D, plan);
-  PackedContext context(cache);
-  const auto tk = random_matrix(size_t(H) * n * D, 130), tv = random_matrix(size_t(H) * n * D, 131);
-  context.append(0, tk.data(), tv.data(), 3);  // two appends, as a query and a decode step
-  std::vector<float> k2, v2;
-  for (int h = 0; h < H; ++h) {
-    k2.insert(k2.end(), tk.begin() + (h * n + 3) * D, tk.begin() + (h + 1) * n * D);
-    v2.insert(v2.end(), tv.begin() + (h * n + 3) * D, tv.begin() + (h + 1) * n * D);
+  LayerPlan plain, rotated;
+  plain.pieces.push_back({5, 80, {uniform_spec(QuantBits::b2, 32, GroupAxis::tokens), {}},
+                          {uniform_spec(QuantBits::b2, 32, GroupAxis::channels), {}}});
+  rotated.pieces.push_back({5, 80, {hadamard_spec(QuantBits::b2), {}}, {hadamard_spec(QuantBits::b2), {}}});
+  for (const LayerPlan* plan : {&plain, &rotated}) {
+    SCOPED_TRACE(plan == &plain ? "plain" : "rotated");
+    KvCache cache = one_layer_cache(H, T, D, *plan);
+    PackedContext context(cache);
+    const auto tk = random_matrix(size_t(H) * n * D, 130), tv = random_matrix(size_t(H) * n * D, 131);
+    context.append(0, tk.data(), tv.data(), 3);  // two appends, as a query and a decode step
+    std::vector<float> k2, v2;
+    for (int h = 0; h < H; ++h) {
+      k2.insert(k2.end(), tk.begin() + (h * n + 3) * D, tk.begin() + (h + 1) * n * D);
+      v2.insert(v2.end(), tv.begin() + (h * n + 3) * D, tv.begin() + (h + 1) * n * D);
+    }
+    std::vector<float> k1, v1;
+    for (int h = 0; h < H; ++h) {
+      k1.insert(k1.end(), tk.begin() + h * n * D, tk.begin() + (h * n + 3) * D);
+      v1.insert(v1.end(), tv.begin() + h * n * D, tv.begin() + (h * n + 3) * D);
+    }
+    PackedContext fresh(cache);
+    fresh.append(0, k1.data(), v1.data(), 3);
+    fresh.append(0, k2.data(), v2.data(), n - 3);
+    EXPECT_EQ(fresh.tail_tokens(0), n);
+    append_tail(cache.layers[0], tk.data(), tv.data(), n, T);
+    const auto q = random_matrix(size_t(Hq) * Q * D, 132);
+    std::vector<float> out(q.size()), lse(size_t(Hq) * Q);
+    fresh.attend(0, q.data(), Hq, Q, out.data(), lse.data());
+    AttentionOptions opt;
+    opt.causal_tail = false;
+    const AttentionOutput ref = reference_attention(q.data(), Hq, Q, cache.layers[0], opt);
+    for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], ref.out[i], 2e-5) << i;
+    EXPECT_THROW(context.append(1, tk.data(), tv.data(), 1), std::out_of_range);
   }
-  std::vector<float> k1, v1;
-  for (int h = 0; h < H; ++h) {
-    k1.insert(k1.end(), tk.begin() + h * n * D, tk.begin() + (h * n + 3) * D);
-    v1.insert(v1.end(), tv.begin() + h * n * D, tv.begin() + (h * n + 3) * D);
-  }
-  PackedContext fresh(cache);
-  fresh.append(0, k1.data(), v1.data(), 3);
-  fresh.append(0, k2.data(), v2.data(), n - 3);
-  EXPECT_EQ(fresh.tail_tokens(0), n);
-  append_tail(cache.layers[0], tk.data(), tv.data(), n, T);
-  const auto q = random_matrix(size_t(Hq) * Q * D, 132);
-  std::vector<float> out(q.size()), lse(size_t(Hq) * Q);
-  fresh.attend(0, q.data(), Hq, Q, out.data(), lse.data());
-  AttentionOptions opt;
-  opt.causal_tail = false;
-  const AttentionOutput ref = reference_attention(q.data(), Hq, Q, cache.layers[0], opt);
-  for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], ref.out[i], 2e-5) << i;
-  EXPECT_THROW(context.append(1, tk.data(), tv.data(), 1), std::out_of_range);
 }
 
 TEST(PackedContext, RefusesSimulateCachesAndBadShapes) {

@@ -34,7 +34,7 @@ const MethodCase kCases[] = {
     {"windowquant",
      "{bits: [4, 2], budget_bits: 3.0, residual: 16, reorder: false, key_group_size: 16, value_group_size: 16}",
      "fused"},
-    {"akvq_vl", "{bits: 2, group_size: 16}", "dequantized"},
+    {"akvq_vl", "{bits: 2, group_size: 16}", "fused"},
     {"vidkv", "{key_bits: 1.5}", "dequantized"},
 };
 

@@ -10,6 +10,7 @@
 
 #include "core/cache/kernel_views.h"
 #include "core/cache/plan.h"
+#include "core/quant/transforms.h"
 #include "vlm/eval/packed_kv.h"
 
 #ifdef WQ_HAVE_CUDA_KERNELS
@@ -20,6 +21,7 @@
 #include "kernels/cuda/attention.cuh"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/device_cache.cuh"
+#include "kernels/dispatch.h"
 #endif
 #if defined(WQ_HAVE_CUDA_KERNELS) && defined(WQ_TORCH_CUDA)
 #include <c10/cuda/CUDACachingAllocator.h>
@@ -63,10 +65,12 @@ k::pack_spec pack_spec_of(const quant::QuantSpec& s) {
 }
 
 // K or V of a plan piece as the GPU stores it; false (and why) when it cannot.
-bool tensor_spec_of(const cache::TensorPlan& plan, k::tensor_spec& out, std::string& why) {
+bool tensor_spec_of(const cache::TensorPlan& plan, cache::ChannelFrame& frame, k::tensor_spec& out, std::string& why) {
   why = cache::kernel_unreadable(plan.spec, !plan.parts.empty());
   if (!why.empty()) return false;
-  if (plan.spec.bits == QuantBits::b16) return true;  // kept dense (the default kind)
+  if (plan.spec.bits == QuantBits::b16) return true;  // kept dense (the default kind), in the layer's frame
+  why = frame.add(plan.spec.transform);
+  if (!why.empty()) return false;
   out.storage = k::tensor_spec::kind::packed;
   out.pack = pack_spec_of(plan.spec);
   return true;
@@ -74,14 +78,17 @@ bool tensor_spec_of(const cache::TensorPlan& plan, k::tensor_spec& out, std::str
 
 // The device cache's segments for one layer's stored ranges; false (and why) when a range has
 // a layout the GPU kernels do not store.
-bool segment_specs_of(const std::vector<cache::StoredRange>& ranges, std::vector<k::segment_spec>& specs,
-                      std::string& why) {
+bool segment_specs_of(const std::vector<cache::StoredRange>& ranges, cache::ChannelFrame& frame,
+                      std::vector<k::segment_spec>& specs, std::string& why) {
   for (const cache::StoredRange& r : ranges) {
     k::segment_spec s;
     s.tokens = r.end - r.begin;
     if (r.piece) {
-      if (!tensor_spec_of(r.piece->key, s.key, why) || !tensor_spec_of(r.piece->value, s.value, why)) return false;
+      if (!tensor_spec_of(r.piece->key, frame, s.key, why) || !tensor_spec_of(r.piece->value, frame, s.value, why))
+        return false;
     } else if (r.interleaved) {
+      why = frame.add(quant::Transform::none);
+      if (!why.empty()) return false;
       s.key.storage = k::tensor_spec::kind::interleaved;
       for (QuantBits b : r.interleaved->bits) {
         if (b == QuantBits::b16) {
@@ -101,6 +108,19 @@ bool segment_specs_of(const std::vector<cache::StoredRange>& ranges, std::vector
 // Tokens the tail holds before its first growth: a query and a short answer.
 constexpr int64_t kTailCapacity = 256;
 
+// The orthonormal Walsh-Hadamard matrix of core/quant (its own inverse and symmetric), fp32 on
+// `device`: x·H rotates the rows of x into the frame of a Hadamard-quantized layer and back.
+at::Tensor hadamard_matrix(int64_t dim, const at::Device& device) {
+  at::Tensor h = torch::eye(dim, at::kFloat).contiguous();
+  for (int64_t r = 0; r < dim; ++r) quant::hadamard_inplace(h[r].data_ptr<float>(), static_cast<int>(dim));
+  return h.to(device);
+}
+
+// x rotated by H along its last dimension, in x's dtype (the product in fp32).
+at::Tensor rotate(const at::Tensor& x, const at::Tensor& h) {
+  return torch::matmul(x.to(at::kFloat), h).to(x.scalar_type());
+}
+
 // One layer as the attention reads it: a segment table on the device over packed buffers
 // (owned by `packed`), compact dense tokens (owned by `dense`) and, last, the full-precision
 // tail appended since (`tail_k`, `tail_v`: [kv_heads][capacity][D], `tail` tokens used).
@@ -113,6 +133,7 @@ struct DeviceLayer {
   double bytes = 0;
   at::Tensor tail_k, tail_v;
   int64_t tail = 0;
+  at::Tensor rotation;  // defined for a layer stored in the Hadamard frame (ChannelFrame)
 };
 
 k::tensor_view dense_rows(const at::Tensor& rows, bool bf16) {  // rows: [kv_heads][n][D] contiguous
@@ -198,9 +219,23 @@ void build_dequantized(DeviceLayer& layer, const cache::FullKv& host, int index,
   layer.bytes = 2.0 * layer.dense[0].nbytes();
 }
 
+bool reads_head_dim(int head_dim) {
+  try {
+    k::dispatch_head_dim(head_dim, [](auto) {});
+    return true;
+  } catch (const std::invalid_argument&) {
+    return false;
+  }
+}
+
 class CudaPackedKv : public PackedKv {
  public:
   CudaPackedKv(const models::KVLayers& context, const cache::Plan& plan, const cache::FullKv& host) {
+    if (!context.empty() && !reads_head_dim(static_cast<int>(context[0].keys.size(3))))
+      throw std::invalid_argument("cache.mode packed on a GPU: the CUDA kernels read head_dim 64 and 128, this model's is " +
+                                  std::to_string(context[0].keys.size(3)) + " (use cache.mode simulate)");
+    std::vector<int32_t> uploaded_order;
+    at::Tensor order;  // uploaded_order on the device
     for (size_t l = 0; l < context.size(); ++l) {
       const at::Tensor& keys = context[l].keys;
       TORCH_CHECK(keys.is_cuda() && (keys.scalar_type() == at::kBFloat16 || keys.scalar_type() == at::kHalf),
@@ -217,14 +252,22 @@ class CudaPackedKv : public PackedKv {
       const std::vector<cache::StoredRange> ranges = cache::stored_ranges(lp, tokens);
       std::vector<k::segment_spec> specs;
       std::string why;
-      if (segment_specs_of(ranges, specs, why)) {
+      cache::ChannelFrame frame;
+      if (segment_specs_of(ranges, frame, specs, why)) {
         try {
           at::Tensor ks = keys[0], vs = context[l].values[0];
           if (!lp.order.empty()) {
-            const at::Tensor order =
-                torch::tensor(std::vector<int64_t>(lp.order.begin(), lp.order.end()), at::kLong).to(keys.device());
+            if (lp.order != uploaded_order) {  // layers often share one order: upload it once
+              uploaded_order = lp.order;
+              order = torch::tensor(std::vector<int64_t>(lp.order.begin(), lp.order.end()), at::kLong).to(keys.device());
+            }
             ks = ks.index_select(1, order);
             vs = vs.index_select(1, order);
+          }
+          if (frame.rotated()) {  // packed (and full-precision tokens kept) in the rotated frame
+            layer.rotation = hadamard_matrix(keys.size(3), keys.device());
+            ks = rotate(ks, layer.rotation);
+            vs = rotate(vs, layer.rotation);
           }
           build_fused(layer, ks.contiguous(), vs.contiguous(), specs, ranges);
         } catch (const std::invalid_argument& e) {  // check_segment_supported: a layout the kernels refuse
@@ -249,7 +292,8 @@ class CudaPackedKv : public PackedKv {
     if (max_tiles == 0)
       return {torch::zeros_like(q),
               torch::full({1, heads, tokens}, -std::numeric_limits<float>::infinity(), q.options().dtype(at::kFloat))};
-    const at::Tensor qt = q.transpose(1, 2).contiguous();  // the kernels' [batch][q_tokens][q_heads][D]
+    // The kernels' [batch][q_tokens][q_heads][D], in the layer's frame.
+    const at::Tensor qt = (layer.rotation.defined() ? rotate(q, layer.rotation) : q).transpose(1, 2).contiguous();
     at::Tensor out = torch::empty_like(qt);
     at::Tensor lse = torch::empty({1, tokens, heads}, q.options().dtype(at::kFloat));
     k::attention_shape shape;
@@ -267,6 +311,7 @@ class CudaPackedKv : public PackedKv {
     const auto* table = static_cast<const k::segment_view*>(layer.table_dev.data_ptr());
     k::attention_over_segments(shape, qt.data_ptr(), table, out.data_ptr(), lse.data_ptr<float>(), workspace.data_ptr(),
                                workspace_bytes, nullptr);
+    if (layer.rotation.defined()) out = rotate(out, layer.rotation);  // back out of the rotated frame
     return {out.transpose(1, 2), lse.transpose(1, 2)};
   }
   void append(std::int64_t index, const at::Tensor& k, const at::Tensor& v) override {
@@ -283,8 +328,9 @@ class CudaPackedKv : public PackedKv {
       set_tail_view(layer, bf16);
       upload_table(layer);
     }
-    layer.tail_k.slice(1, layer.tail, layer.tail + n).copy_(k[0]);
-    layer.tail_v.slice(1, layer.tail, layer.tail + n).copy_(v[0]);
+    const bool rotated = layer.rotation.defined();
+    layer.tail_k.slice(1, layer.tail, layer.tail + n).copy_(rotated ? rotate(k[0], layer.rotation) : k[0]);
+    layer.tail_v.slice(1, layer.tail, layer.tail + n).copy_(rotated ? rotate(v[0], layer.rotation) : v[0]);
     layer.tail += n;
     // Only the tail's token count changes: one int32 on the device, written by a
     // stream-ordered fill, no host round trip.
@@ -308,6 +354,8 @@ class CudaPackedKv : public PackedKv {
 
 bool cuda_packed_kv_available() { return true; }
 
+bool cuda_packed_kv_reads(int head_dim) { return reads_head_dim(head_dim); }
+
 std::unique_ptr<PackedKv> cuda_packed_kv(const models::KVLayers& context, const cache::Plan& plan,
                                          const cache::FullKv& host_context) {
   return std::make_unique<CudaPackedKv>(context, plan, host_context);
@@ -316,6 +364,8 @@ std::unique_ptr<PackedKv> cuda_packed_kv(const models::KVLayers& context, const 
 #else
 
 bool cuda_packed_kv_available() { return false; }
+
+bool cuda_packed_kv_reads(int) { return false; }
 
 std::unique_ptr<PackedKv> cuda_packed_kv(const models::KVLayers&, const cache::Plan&, const cache::FullKv&) {
   throw std::invalid_argument(

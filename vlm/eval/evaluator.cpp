@@ -7,6 +7,7 @@
 #include <map>
 
 #include "vlm/eval/device_clock.h"
+#include "vlm/eval/packed_kv.h"
 #include "vlm/eval/protocol.h"
 
 namespace wq::eval {
@@ -77,6 +78,13 @@ Evaluator::Evaluator(const Params& model_params, double cache_bytes) : impl_(std
 Evaluator::~Evaluator() = default;
 
 std::string Evaluator::family() const { return impl_->lm->family(); }
+
+bool Evaluator::packs_on_device() const {
+  const models::Qwen2Decoder& llm = impl_->lm->llm();
+  const bool half = llm.dtype() == at::kBFloat16 || llm.dtype() == at::kHalf;
+  return llm.device().is_cuda() && half && cuda_packed_kv_available() &&
+         cuda_packed_kv_reads(static_cast<int>(llm.config().head_dim));
+}
 
 SampleEvaluation Evaluator::evaluate(const Dataset& dataset, std::size_t index, methods::KvMethod& method,
                                      const EvalSettings& settings) {

@@ -70,6 +70,9 @@ class Evaluator {
   Evaluator& operator=(const Evaluator&) = delete;
 
   std::string family() const;
+  // Whether packed mode would pack this model's cache on its GPU: a CUDA device, a 16-bit
+  // dtype, a build with the CUDA kernels and a head dim they read (what cache.mode auto picks).
+  bool packs_on_device() const;
   // Throws DatasetError when the sample's video cannot be read.
   SampleEvaluation evaluate(const Dataset& dataset, std::size_t index, methods::KvMethod& method,
                             const EvalSettings& settings);

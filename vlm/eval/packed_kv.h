@@ -7,9 +7,11 @@
 //    (decode kernel at one query token, split kernel for the query prefill); the appended
 //    full-precision tail is one more dense segment of the same table, so a decode step reads
 //    context and tail in one kernel call.
-// A layer whose layout the kernels cannot read (a channel transform, channel parts; on the GPU
-// also per-channel values and 16-bit tokens inside a token-interleaved run) is dequantized
-// instead, and attention_path() says so.
+// A layer stored in Hadamard-rotated channels (AKVQ-VL) is read in that frame: the query is
+// rotated, the output rotated back (core/cache/kernel_views.h ChannelFrame). A layer whose
+// layout the kernels cannot read (an FFT of the channels, channel parts; on the GPU also
+// per-channel values and 16-bit tokens inside a token-interleaved run) is dequantized instead,
+// and attention_path() says so.
 #pragma once
 
 #include <memory>
@@ -38,6 +40,8 @@ std::unique_ptr<PackedKv> cpu_packed_kv(const cache::KvCache& packed);
 
 // Whether this build has the CUDA kernels (cuda_packed_kv throws without them).
 bool cuda_packed_kv_available();
+// Whether they read a model of this head dim (cuda_packed_kv throws otherwise).
+bool cuda_packed_kv_reads(int head_dim);
 
 // GPU: context: per layer [1, kv_heads, T, head_dim] bf16 or fp16 on the GPU (post-RoPE);
 // plan: the method's plan over those T tokens; host_context: the same K/V as fp32 on the host
