@@ -15,8 +15,11 @@
 
 #ifdef WQ_HAVE_CUDA_KERNELS
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <limits>
+#include <thread>
+#include <utility>
 
 #include "kernels/cuda/attention.cuh"
 #include "kernels/cuda/cuda_check.h"
@@ -194,11 +197,9 @@ void build_fused(DeviceLayer& layer, const at::Tensor& ks, const at::Tensor& vs,
   layer.bytes = static_cast<double>(layer.packed->attention_bytes());
 }
 
-// A layer the kernels cannot read packed: core/cache packs it on the host, and its
-// dequantized K/V (stored order) are kept on the device as one dense segment.
-// like: the layer's context keys (device and dtype of the result).
-void build_dequantized(DeviceLayer& layer, const cache::FullKv& host, int index, const cache::LayerPlan& plan,
-                       const at::Tensor& like) {
+// A layer the kernels cannot read packed: core/cache packs it on the host and dequantizes it
+// (stored order), [kv_heads][T][D] fp32 K and V on the host.
+std::pair<at::Tensor, at::Tensor> dequantized_on_host(const cache::FullKv& host, int index, const cache::LayerPlan& plan) {
   const cache::LayerCache packed = cache::build_layer(host.k_head(index, 0), host.v_head(index, 0), host.kv_heads,
                                                       host.tokens, host.head_dim, plan, cache::CacheMode::packed);
   at::Tensor k = torch::empty({host.kv_heads, host.tokens, host.head_dim}, at::kFloat);
@@ -209,14 +210,35 @@ void build_dequantized(DeviceLayer& layer, const cache::FullKv& host, int index,
     std::copy(kh.begin(), kh.end(), k[h].data_ptr<float>());
     std::copy(vh.begin(), vh.end(), v[h].data_ptr<float>());
   }
-  layer.dense = {k.to(like.device(), like.scalar_type()).contiguous(), v.to(like.device(), like.scalar_type()).contiguous()};
+  return {k, v};
+}
+
+// Keeps a dequantized layer on the device as one dense segment. like: the layer's context keys
+// (device and dtype of the result).
+void use_dequantized(DeviceLayer& layer, const std::pair<at::Tensor, at::Tensor>& kv, const at::Tensor& like) {
+  layer.dense = {kv.first.to(like.device(), like.scalar_type()).contiguous(),
+                 kv.second.to(like.device(), like.scalar_type()).contiguous()};
   k::segment_view seg;
-  seg.tokens = host.tokens;
+  seg.tokens = static_cast<int32_t>(kv.first.size(1));
   const bool bf16 = like.scalar_type() == at::kBFloat16;
   seg.key = dense_rows(layer.dense[0], bf16);
   seg.value = dense_rows(layer.dense[1], bf16);
   layer.table = {seg};
   layer.bytes = 2.0 * layer.dense[0].nbytes();
+}
+
+// Runs job(i) for i in [0, n) on all cores (host packing of many layers is independent).
+template <class Job>
+void parallel_for(size_t n, const Job& job) {
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i = next++; i < n; i = next++) job(i);
+  };
+  const size_t threads = std::min<size_t>(n, std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool) t.join();
 }
 
 bool reads_head_dim(int head_dim) {
@@ -236,6 +258,7 @@ class CudaPackedKv : public PackedKv {
                                   std::to_string(context[0].keys.size(3)) + " (use cache.mode simulate)");
     std::vector<int32_t> uploaded_order;
     at::Tensor order;  // uploaded_order on the device
+    std::vector<size_t> dequantized;  // layers the kernels cannot read packed
     for (size_t l = 0; l < context.size(); ++l) {
       const at::Tensor& keys = context[l].keys;
       TORCH_CHECK(keys.is_cuda() && (keys.scalar_type() == at::kBFloat16 || keys.scalar_type() == at::kHalf),
@@ -275,12 +298,24 @@ class CudaPackedKv : public PackedKv {
           layer = DeviceLayer{};
         }
       }
-      if (!layer.packed) {
+      if (!layer.packed) {  // dequantized below, on the host, all such layers at once
         if (reason_.empty()) reason_ = "layer " + std::to_string(l) + ": the GPU kernels cannot read " + why;
-        build_dequantized(layer, host, static_cast<int>(l), lp, keys);
+        dequantized.push_back(l);
+        continue;
       }
       bytes_ += layer.bytes;
       add_tail(layer, keys);
+    }
+    std::vector<std::pair<at::Tensor, at::Tensor>> host_kv(dequantized.size());
+    parallel_for(dequantized.size(), [&](size_t i) {
+      const int l = static_cast<int>(dequantized[i]);
+      host_kv[i] = dequantized_on_host(host, l, plan.for_layer(l));
+    });
+    for (size_t i = 0; i < dequantized.size(); ++i) {
+      DeviceLayer& layer = layers_[dequantized[i]];
+      use_dequantized(layer, host_kv[i], context[dequantized[i]].keys);
+      bytes_ += layer.bytes;
+      add_tail(layer, context[dequantized[i]].keys);
     }
   }
 
