@@ -4,10 +4,16 @@
 // output for the stored raw frames.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
 
 #include "golden_mode.h"
 #include "vlm/models/llava_onevision.h"
 #include "vlm/models/safetensors.h"
+#include "vlm/models/safetensors_format.h"
+#include "vlm/models/safetensors_writer.h"
 #include "vlm/models/video_preprocess.h"
 
 using namespace wq::models;
@@ -81,4 +87,49 @@ TEST(LlavaOnevisionRandom, RealShapesWithoutCheckpoint) {
   at::Tensor video = m.video_embeddings(torch::randn({2, 3, 70, 70}));
   EXPECT_EQ(video.sizes(), at::IntArrayRef({19, 64}));
   EXPECT_TRUE(torch::isfinite(video).all().item<bool>());
+}
+
+// A checkpoint with one NaN weight (and one that overflows fp16) is refused at load with one
+// line naming the file and the tensor, not run to accuracy 0.
+TEST(LlavaOnevisionBroken, NonFiniteWeightNamesFileAndTensor) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("wq_nan_ckpt_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  for (const char* name : {"config.json", "video_preprocessor_config.json", "generation_config.json"})
+    fs::copy_file(kDir + "/" + name, dir / name, fs::copy_options::overwrite_existing);
+  const Checkpoint source = Checkpoint::open(kDir);
+  const std::string victim = "language_model.model.layers.0.mlp.down_proj.weight";
+  auto write_with = [&](float value) {
+    NamedTensors tensors;
+    bool planted = false;
+    for (const std::string& name : source.names()) {
+      at::Tensor t = source.get(name).clone();
+      if (name == victim) {
+        t.view(-1)[3] = value;
+        planted = true;
+      }
+      tensors.emplace_back(name, t);
+    }
+    ASSERT_TRUE(planted) << "no tensor " << victim;
+    write_safetensors((dir / "model.safetensors").string(), tensors);
+  };
+  auto expect_refused = [&](const LoadOptions& options) {
+    try {
+      LlavaOnevision::load(dir.string(), options);
+      FAIL() << "no error thrown";
+    } catch (const CheckpointError& e) {
+      const std::string msg = e.what();
+      EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+      for (const char* needle : {"model.safetensors", "layers.0.mlp.down_proj.weight", "non-finite"})
+        EXPECT_NE(msg.find(needle), std::string::npos) << msg << " lacks " << needle;
+    }
+  };
+  write_with(std::nanf(""));
+  expect_refused({});
+  write_with(1e6f);  // finite in fp32, inf in fp16
+  EXPECT_NO_THROW(LlavaOnevision::load(dir.string(), {}));
+  LoadOptions half;
+  half.dtype = at::kHalf;
+  expect_refused(half);
+  fs::remove_all(dir);
 }

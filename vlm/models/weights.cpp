@@ -1,12 +1,22 @@
 #include "vlm/models/weights.h"
 
+#include <torch/torch.h>
+
+#include <string>
+
 #include "vlm/models/safetensors.h"
+#include "vlm/models/safetensors_format.h"
 
 namespace wq::models {
 
 at::Tensor WeightLoader::get(const std::string& name, const std::vector<std::int64_t>& shape) const {
-  at::Tensor t = checkpoint_.get(name, shape);
-  return t.to(at::Device(options_.device), options_.dtype).contiguous();
+  at::Tensor t = checkpoint_.get(name, shape).to(at::Device(options_.device), options_.dtype).contiguous();
+  // Checked at the load dtype: a finite weight can also overflow to inf on its way to fp16.
+  // One reduction on the load device per tensor; a NaN weight otherwise runs to accuracy 0.
+  if (!torch::isfinite(t).all().item<bool>())
+    throw_checkpoint_error(checkpoint_.file_of(name), name,
+                           std::string("non-finite values (NaN or Inf) at load dtype ") + c10::toString(options_.dtype));
+  return t;
 }
 
 RandomWeights::RandomWeights(const LoadOptions& options, std::uint64_t seed) : options_(options) {
