@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "core/config/yaml_tree.h"
+#include "core/method/kv_method.h"
 #include "core/results/provenance.h"
 #include "core/results/results_file.h"
 #include "experiments/experiment.h"
@@ -77,6 +78,11 @@ RunRecord execute_run(const ResolvedRun& run, ProgressSink& progress) {
     RunContext context{run.config, run.sources.get(), record, progress};
     experiment->run(context);
     record.status = RunStatus::Complete;
+  } catch (const methods::BudgetInfeasible& infeasible) {
+    record = new_record(run);  // nothing it measured belongs to the budget it was asked for
+    record.status = RunStatus::Skipped;
+    record.error = infeasible.what();
+    record.metrics["budget_floor_bits"] = infeasible.floor_bits();
   } catch (const std::bad_alloc&) {
     record.status = RunStatus::Failed;
     record.error = "out of memory";
@@ -120,9 +126,9 @@ SweepOutcome run_sweep(const std::string& config_path, const RunnerOptions& opti
     const ResolvedRun& run = runs[index];
     progress.start_run(index, run.name);
     const auto status = statuses.find(run.id);
-    if (status != statuses.end() && status->second == RunStatus::Complete) {
-      ++outcome.skipped;
-      progress.finish_run("already complete, skipped");
+    if (status != statuses.end() && (status->second == RunStatus::Complete || status->second == RunStatus::Skipped)) {
+      ++outcome.already_done;
+      progress.finish_run(std::string("already ") + run_status_name(status->second));
       continue;
     }
     results.commit_run(new_record(run));  // marks the run as in progress
@@ -131,6 +137,9 @@ SweepOutcome run_sweep(const std::string& config_path, const RunnerOptions& opti
     if (record.status == RunStatus::Complete) {
       ++outcome.complete;
       progress.finish_run("complete");
+    } else if (record.status == RunStatus::Skipped) {
+      ++outcome.skipped;
+      progress.finish_run("SKIPPED: " + record.error);
     } else {
       ++outcome.failed;
       progress.finish_run("FAILED: " + record.error);

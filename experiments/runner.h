@@ -25,7 +25,9 @@ struct RunnerOptions {
 
 struct SweepOutcome {
   std::string output;  // the results file written
-  size_t complete = 0, failed = 0, skipped = 0;
+  size_t complete = 0, failed = 0;
+  size_t skipped = 0;       // runs recorded as skipped (a budget the method cannot meet)
+  size_t already_done = 0;  // --resume: runs the file already held complete or skipped
 };
 
 // Output path of a sweep under the options: --out wins, else the config's output; a shard

@@ -2,6 +2,7 @@
 // `method:` section. Also registers the method registry as the schema of the `method:` config section.
 #include "core/method/kv_method.h"
 
+#include <cstdio>
 #include <stdexcept>
 
 #include "core/config/resolve_params.h"
@@ -13,7 +14,17 @@ namespace {
 // The config validator learns every method's parameters through this hook.
 const bool method_schema_registered = register_section_schema<KvMethod>("method", "name");
 
+std::string infeasible_message(const std::string& method, double budget, double floor_bits, const std::string& kind) {
+  char text[256];
+  std::snprintf(text, sizeof(text), "budget %g below %s's floor of %.4g %s bits on this context", budget, method.c_str(),
+                floor_bits, kind.c_str());
+  return text;
+}
+
 }  // namespace
+
+BudgetInfeasible::BudgetInfeasible(const std::string& method, double budget, double floor_bits, const std::string& kind)
+    : std::runtime_error(infeasible_message(method, budget, floor_bits, kind)), floor_bits_(floor_bits) {}
 
 std::unique_ptr<KvMethod> make_method(const std::string& name, const YAML::Node& params) {
   (void)method_schema_registered;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,18 @@ class KvMethod {
 };
 
 using MethodRegistry = Registry<KvMethod>;
+
+// Thrown by a method whose `budget_bits` lies below the cheapest plan it can make on this
+// context (every unit at its narrowest width): the run is recorded as skipped with this
+// message, never run at another budget under the same name.
+class BudgetInfeasible : public std::runtime_error {
+ public:
+  BudgetInfeasible(const std::string& method, double budget, double floor_bits, const std::string& kind);
+  double floor_bits() const { return floor_bits_; }
+
+ private:
+  double floor_bits_;
+};
 
 // Builds a registered method from a YAML map of its parameters, the way the config validator
 // does for a run: unknown keys are an error (with the accepted names), defaults fill the rest,

@@ -149,6 +149,7 @@ const char* run_status_name(RunStatus status) {
     case RunStatus::Running: return "running";
     case RunStatus::Complete: return "complete";
     case RunStatus::Failed: return "failed";
+    case RunStatus::Skipped: return "skipped";
   }
   return "running";
 }
@@ -157,8 +158,9 @@ RunStatus parse_run_status(const std::string& text) {
   if (text == "running") return RunStatus::Running;
   if (text == "complete") return RunStatus::Complete;
   if (text == "failed") return RunStatus::Failed;
+  if (text == "skipped") return RunStatus::Skipped;
   throw std::invalid_argument("unknown run status '" + text +
-                              "' (expected complete, failed or running)");
+                              "' (expected complete, skipped, failed or running)");
 }
 
 }  // namespace wq

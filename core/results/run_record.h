@@ -47,7 +47,9 @@ class SampleTable {
   std::map<std::string, Column> columns_;
 };
 
-enum class RunStatus { Running, Complete, Failed };
+// skipped: the run could not be done as configured (a budget below what its method can reach)
+// and computed nothing; `error` says why.
+enum class RunStatus { Running, Complete, Failed, Skipped };
 const char* run_status_name(RunStatus status);
 RunStatus parse_run_status(const std::string& text);
 
@@ -57,7 +59,7 @@ struct RunRecord {
   std::string method;       // method.name
   std::string experiment;   // experiment.kind
   RunStatus status = RunStatus::Running;
-  std::string error;        // set when status == Failed
+  std::string error;        // set when status == Failed or Skipped
   std::string config_yaml;  // resolved config as YAML text
   std::map<std::string, std::string> config_flat;  // dotted key -> scalar text
   std::string started_at, finished_at;             // ISO-8601 UTC

@@ -58,6 +58,10 @@ class WindowQuantMethod final : public methods::KvMethod {
     // permutation costs one 32-bit index per window and head (over 2·D elements per token).
     problem.budget = budget_ * ctx.num_visual() - 16.0 * (ctx.num_visual() - quantizable);
     if (effective_ && layout_.reorder) problem.budget -= 32.0 * windows.size() / (2.0 * kv.head_dim);
+    double floor_cost = 0;  // every window at the narrowest width
+    for (int size : problem.sizes) floor_cost += problem.width_cost.back() * size;
+    if (floor_cost > problem.budget + 1e-9)
+      throw_infeasible((floor_cost + budget_ * ctx.num_visual() - problem.budget) / ctx.num_visual());
     for (const auto& row : window_scores(similarity_, kv, ctx, windows)) {
       problem.scores = row;
       std::vector<int> chosen = budget_exact_ ? allocate_budget_exact(problem) : allocate_tiers(problem, top_fractions_);
@@ -80,9 +84,13 @@ class WindowQuantMethod final : public methods::KvMethod {
       cache::LayerPlan lp = window_layer_plan(windows, widths, ctx.context_tokens, layout_);
       if (!effective_ || layout_bits(lp, ctx, head_dim) <= budget_ * ctx.num_visual() + 1e-9) return lp;
       auto victim = std::find_if(ranked.rbegin(), ranked.rend(), [&](int u) { return chosen[static_cast<size_t>(u)] < floor_width; });
-      if (victim == ranked.rend()) return lp;  // even the floor is over budget: nothing to give back
+      if (victim == ranked.rend()) throw_infeasible(layout_bits(lp, ctx, head_dim) / ctx.num_visual());
       ++chosen[static_cast<size_t>(*victim)];
     }
+  }
+
+  [[noreturn]] void throw_infeasible(double floor_bits) const {
+    throw methods::BudgetInfeasible("windowquant", budget_, floor_bits, effective_ ? "effective" : "nominal");
   }
 
   // Exact bits of a layout over the visual tokens, in token units (bits per element x tokens):

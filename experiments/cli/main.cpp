@@ -129,8 +129,8 @@ int main(int argc, char** argv) {
       }
       const auto outcome = wq::run_sweep(config_path, run_options);
       if (!run_options.dry_run)
-        std::fprintf(stderr, "%zu complete, %zu failed, %zu already complete -> %s\n", outcome.complete,
-                     outcome.failed, outcome.skipped, outcome.output.c_str());
+        std::fprintf(stderr, "%zu complete, %zu skipped, %zu failed, %zu already done -> %s\n", outcome.complete,
+                     outcome.skipped, outcome.failed, outcome.already_done, outcome.output.c_str());
       if (print_output) std::printf("%s\n", outcome.output.c_str());
       return outcome.failed ? 1 : 0;
     }

@@ -101,6 +101,19 @@ def render(frame, metrics, fmt):
     return "\n".join(lines)
 
 
+def skipped_note(path, fmt):
+    """Runs recorded as skipped (a budget below the method's floor), listed under the table with
+    their reason, so a missing row is never mistaken for a run that was not configured."""
+    skipped = wq_results.runs(path, status="skipped", config=False)
+    if skipped.empty:
+        return ""
+    comment = "%" if fmt == "latex" else ""
+    lines = ["", f"{comment}Skipped, not run:"]
+    for _, run in skipped.iterrows():
+        lines.append(f"{comment}- {run['name']}: {run.get('error', '')}")
+    return "\n".join(lines)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("results")
@@ -113,7 +126,7 @@ def main():
         sys.exit(f"make_table: {args.results} has no complete runs")
     frame = frame.rename(columns={"name": "run"})
     metrics = choose_metrics(frame, args.metrics)
-    text = render(order_rows(frame), metrics, args.format)
+    text = render(order_rows(frame), metrics, args.format) + skipped_note(args.results, args.format)
     if args.output:
         with open(args.output, "w") as out:
             out.write(text + "\n")

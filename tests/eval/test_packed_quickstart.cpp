@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
 #include "core/results/results_file.h"
 #include "experiments/runner.h"
@@ -35,6 +36,11 @@ TEST(PackedMode, QuickstartGivesTheSameAnswersAsSimulate) {
   for (const auto& [name, sim] : simulate) {
     SCOPED_TRACE(name);
     const RunRecord& pk = packed.at(name);
+    if (sim.status == RunStatus::Skipped) {  // a budget below the method's floor on the proxy
+      EXPECT_EQ(pk.status, RunStatus::Skipped);
+      EXPECT_EQ(pk.error, sim.error);
+      continue;
+    }
     ASSERT_EQ(sim.status, RunStatus::Complete) << sim.error;
     ASSERT_EQ(pk.status, RunStatus::Complete) << pk.error;
     ASSERT_EQ(pk.samples.rows(), 10u);
@@ -48,6 +54,17 @@ TEST(PackedMode, QuickstartGivesTheSameAnswersAsSimulate) {
     // VidKV's FFT key channels are the one layout no kernel reads (AKVQ-VL's Hadamard is read rotated).
     EXPECT_EQ(pk.metric_notes.at("attention_path"), name.rfind("vidkv", 0) == 0 ? "dequantized" : "fused");
   }
+  // Honest budgets: no two complete runs of one method under different budgets are one plan
+  // (a budget below the method's floor is skipped, not replaced by the floor).
+  std::map<std::string, std::set<double>> bits_by_method;
+  size_t complete = 0;
+  for (const auto& [name, run] : simulate) {
+    if (run.status != RunStatus::Complete) continue;
+    ++complete;
+    EXPECT_TRUE(bits_by_method[run.method].insert(run.metrics.at("bits_effective")).second)
+        << name << ": another " << run.method << " run has the same effective bits";
+  }
+  EXPECT_GE(complete, 8u);
 }
 
 }  // namespace

@@ -80,6 +80,42 @@ sweep:
   EXPECT_EQ(failed, 1);
 }
 
+TEST(Runner, BudgetBelowTheMethodsFloorIsSkippedWithTheFloorNeverRunAtAnother) {
+  const std::string dir = make_temp_dir("runner-infeasible");
+  write_file(dir + "/budget.yaml", R"(name: budgets
+seed: 3
+experiment: {kind: kv_fidelity, samples: 2, layers: 2, frames: 8, tokens_per_frame: 16}
+method: {name: windowquant, bits: [4, 2, 1], budget_bits: 8.0}
+sweep:
+  variants:
+    - {name: wq-0.5, set: {method.budget_bits: 0.5}}
+    - {name: wq-8.0, set: {method.budget_bits: 8.0}}
+    - {name: token-0.5, set: {method: {name: token_mixed, bits: [4, 2, 1], budget_bits: 0.5}}}
+)");
+  RunnerOptions options;
+  options.output = dir + "/budgets.h5";
+  const SweepOutcome outcome = run_sweep(dir + "/budget.yaml", options);
+  EXPECT_EQ(outcome.complete, 1u);
+  EXPECT_EQ(outcome.skipped, 2u);
+  EXPECT_EQ(outcome.failed, 0u);
+  std::map<std::string, RunRecord> runs;
+  for (auto& run : ResultsFile::open_existing(options.output).read_runs()) runs[run.name] = run;
+  ASSERT_EQ(runs.size(), 3u);
+  EXPECT_EQ(runs.at("wq-8.0").status, RunStatus::Complete) << runs.at("wq-8.0").error;
+  for (const char* name : {"wq-0.5", "token-0.5"}) {
+    SCOPED_TRACE(name);
+    const RunRecord& skipped = runs.at(name);
+    EXPECT_EQ(skipped.status, RunStatus::Skipped);
+    const std::string method = std::string(name).rfind("wq", 0) == 0 ? "windowquant" : "token_mixed";
+    EXPECT_NE(skipped.error.find("budget 0.5 below " + method + "'s floor of "), std::string::npos) << skipped.error;
+    EXPECT_GT(skipped.metrics.at("budget_floor_bits"), 1.0);  // 1-bit codes plus scales and minima
+    EXPECT_EQ(skipped.metrics.count("attn_kl"), 0u);          // nothing measured under its name
+  }
+  options.resume = true;
+  const SweepOutcome again = run_sweep(dir + "/budget.yaml", options);
+  EXPECT_EQ(again.already_done, 3u);
+}
+
 TEST(Runner, RefusesExistingFileWithoutResume) {
   const std::string dir = make_temp_dir("runner-exists");
   write_file(dir + "/flaky.yaml", "name: once\nexperiment: {kind: test_flaky}\n");
@@ -89,7 +125,7 @@ TEST(Runner, RefusesExistingFileWithoutResume) {
   EXPECT_THROW(run_sweep(dir + "/flaky.yaml", options), std::runtime_error);
   options.resume = true;
   const SweepOutcome again = run_sweep(dir + "/flaky.yaml", options);
-  EXPECT_EQ(again.skipped, 1u);
+  EXPECT_EQ(again.already_done, 1u);
   EXPECT_EQ(again.complete, 0u);
 }
 
