@@ -141,7 +141,7 @@ MergeSummary merge_results(const std::vector<std::string>& inputs, const std::st
           H5::Group copy = runs.createGroup(id);
           h5::copy_group_contents(files[source.input].openGroup("runs").openGroup(id), copy);
           ++summary.runs;
-          if (source.rank == 2) ++summary.complete;
+          if (source.rank == status_rank(RunStatus::Complete)) ++summary.complete;
         }
         merged.close();
       }

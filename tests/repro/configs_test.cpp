@@ -86,7 +86,19 @@ TEST(PaperConfigs, EveryConfigValidatesRunsAndReports) {
     ASSERT_EQ(ran.exit_code, 0) << ran.output;
     const auto runs = ResultsFile::open_existing(results).read_runs(ReadDepth::Summary);
     EXPECT_EQ(runs.size(), load_sweep(file, overrides).runs.size());
-    for (const auto& run : runs) EXPECT_EQ(run.status, RunStatus::Complete) << run.name << ": " << run.error;
+    // On the proxy (head dim 32: a group's scale and minimum cost a bit per element) some
+    // budgets lie below a method's floor: those runs are skipped and say so, never run at
+    // the floor under the budget's name; the rest complete.
+    size_t complete = 0;
+    for (const auto& run : runs) {
+      if (run.status == RunStatus::Skipped) {
+        EXPECT_NE(run.error.find("'s floor of "), std::string::npos) << run.name << ": " << run.error;
+        continue;
+      }
+      EXPECT_EQ(run.status, RunStatus::Complete) << run.name << ": " << run.error;
+      ++complete;
+    }
+    EXPECT_GT(complete, 0u);
 
     if (python.empty()) continue;  // reported once below
     for (const auto& command : report_commands(file)) {

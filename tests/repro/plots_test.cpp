@@ -25,8 +25,8 @@ class PlotScripts : public ::testing::Test {
                "method: {name: fp16}\n"
                "sweep:\n"
                "  variants:\n"
-               "    - {name: token_mixed, set: {method: {name: token_mixed, bits: [4, 2, 1], budget_bits: 2.0, group_size: 16}}}\n"
-               "    - {name: windowquant, set: {method: {name: windowquant, bits: [4, 2, 1], budget_bits: 2.0}}}\n");
+               "    - {name: token_mixed, set: {method: {name: token_mixed, bits: [4, 2, 1], budget_bits: 5.0, group_size: 16, residual: 0}}}\n"
+               "    - {name: windowquant, set: {method: {name: windowquant, bits: [4, 2, 1], budget_bits: 5.0, residual: 0}}}\n");
     ok_ = run_wq("run kv.yaml --out kv.h5", dir_).exit_code == 0 &&
           run_wq("run search.yaml --out search.h5", dir_).exit_code == 0;
   }

@@ -49,8 +49,8 @@ std::string tiny_kv_fidelity_config(const std::string& name) {
          "    - {name: fp16, set: {method: {name: fp16}}}\n"
          "    - {name: uniform-2bit, set: {method: {name: uniform, bits: 2}}}\n"
          "    - {name: kivi-2bit, set: {method: {name: kivi, bits: 2, group_size: 16, residual: 16}}}\n"
-         "    - {name: token_mixed, set: {method: {name: token_mixed, bits: [4, 2, 1], budget_bits: 2.0, group_size: 32}}}\n"
-         "    - {name: windowquant-2.0, set: {method: {name: windowquant, bits: [4, 2, 1], budget_bits: 2.0}}}\n"
+         "    - {name: token_mixed, set: {method: {name: token_mixed, bits: [4, 2, 1], budget_bits: 3.0, group_size: 32, residual: 0}}}\n"
+         "    - {name: windowquant-2.5, set: {method: {name: windowquant, bits: [4, 2, 1], budget_bits: 2.5, residual: 0}}}\n"
          "  grid:\n"
          "    seed: [0, 1]\n";
 }

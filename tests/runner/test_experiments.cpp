@@ -44,8 +44,8 @@ sweep:
     - {name: uniform/high, set: {method: {name: uniform, bits: 4}}}
     - {name: kivi/low, set: {method: {name: kivi, bits: 2}}}
     - {name: kivi/high, set: {method: {name: kivi, bits: 4}}}
-    - {name: token_mixed/low, set: {method: {name: token_mixed, bits: [8, 4, 2], budget_bits: 3.5}}}
-    - {name: token_mixed/high, set: {method: {name: token_mixed, bits: [8, 4, 2], budget_bits: 6}}}
+    - {name: token_mixed/low, set: {method: {name: token_mixed, bits: [8, 4, 2], budget_bits: 6}}}
+    - {name: token_mixed/high, set: {method: {name: token_mixed, bits: [8, 4, 2], budget_bits: 8}}}
     - {name: vidkv/low, set: {method: {name: vidkv, key_bits: 1.0, salient_ratio: 0}}}
     - {name: vidkv/high, set: {method: {name: vidkv, key_bits: 2.0, salient_ratio: 0.5}}}
     - {name: akvq_vl/low, set: {method: {name: akvq_vl, bits: 2}}}
@@ -69,7 +69,7 @@ sweep:
 TEST(SearchCost, RecordsOneRowPerSize) {
   const auto runs = run_config(R"(name: search
 experiment: {kind: search_cost, visual_tokens: [256, 512], repeats: 1, layers: 2}
-method: {name: windowquant, bits: [4, 2], budget_bits: 3.0}
+method: {name: windowquant, bits: [4, 2], budget_bits: 6.0}
 )",
                                "search-cost");
   const auto& run = runs.begin()->second;
