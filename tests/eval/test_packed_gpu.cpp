@@ -21,24 +21,37 @@ struct GpuCase {
   const char* path;
 };
 
+// Budgets every method meets on the synthetic context (head dim 128, no residual): a mix of
+// widths, not a floor plan (PackedGpuCases checks it on any machine).
 const GpuCase kCases[] = {
     {"fp16", "{}", "fused"},
     {"uniform", "{bits: 2}", "fused"},
     {"uniform", "{bits: 3}", "fused"},
     {"uniform", "{bits: 4, key_axis: token, key_group_size: 32}", "fused"},
     {"kivi", "{bits: 2, group_size: 32, residual: 32}", "fused"},
-    {"token_mixed", "{bits: [4, 2, 1], budget_bits: 2.0}", "fused"},
-    {"windowquant", "{bits: [4, 2, 1], budget_bits: 2.0}", "fused"},
-    {"windowquant", "{bits: [4, 2], budget_bits: 3.0, reorder: false, residual: 0}", "fused"},
+    {"token_mixed", "{bits: [4, 2, 1], budget_bits: 3.0, residual: 0}", "fused"},
+    {"windowquant", "{bits: [4, 2, 1], budget_bits: 3.0, residual: 0}", "fused"},
+    {"windowquant", "{bits: [4, 2], budget_bits: 3.5, reorder: false, residual: 0}", "fused"},
     {"akvq_vl", "{bits: 2}", "fused"},
     {"vidkv", "{key_bits: 1.5}", "dequantized"},
 };
+
+methods::testing::Synthetic synthetic() { return methods::testing::make_synthetic(7, 2, 4, 128); }
+
+TEST(PackedGpuCases, EveryCasePlansWithinItsBudgetOnTheCpu) {
+  const methods::testing::Synthetic s = synthetic();
+  for (const GpuCase& c : kCases) {
+    SCOPED_TRACE(std::string(c.name) + " " + c.params);
+    auto method = methods::make_method(c.name, std::string(c.params));
+    EXPECT_NO_THROW(method->plan(s.kv, s.ctx));
+  }
+}
 
 TEST(PackedGpu, FusedAttentionMatchesTheCpuPackedCache) {
   if (!torch::cuda::is_available() || !cuda_packed_kv_available())
     GTEST_SKIP() << "needs a CUDA GPU and a build with the CUDA kernels";
   torch::NoGradGuard no_grad;
-  methods::testing::Synthetic s = methods::testing::make_synthetic(7, 2, 4, 128);
+  methods::testing::Synthetic s = synthetic();
   // Both sides must pack the same values: the model's K/V are bf16.
   for (auto* x : {&s.kv.k, &s.kv.v}) {
     at::Tensor t = torch::from_blob(x->data(), {static_cast<int64_t>(x->size())}, at::kFloat);

@@ -111,18 +111,19 @@ bool segment_specs_of(const std::vector<cache::StoredRange>& ranges, cache::Chan
 // Tokens the tail holds before its first growth: a query and a short answer.
 constexpr int64_t kTailCapacity = 256;
 
-// The orthonormal Walsh-Hadamard matrix of core/quant (its own inverse and symmetric), fp32 on
-// `device`: x·H rotates the rows of x into the frame of a Hadamard-quantized layer and back.
-at::Tensor hadamard_matrix(int64_t dim, const at::Device& device) {
+// The orthonormal Walsh-Hadamard matrix of core/quant (its own inverse and symmetric) in the
+// model's dtype on its device (like: any tensor of the model): x·H rotates the rows of x into
+// the frame of a Hadamard-quantized layer and back. One matrix product per rotation (fp32
+// accumulation in the GEMM); its entries ±1/sqrt(D) round to the 16-bit dtype, well inside the
+// rounding of the rotated values themselves.
+at::Tensor hadamard_matrix(int64_t dim, const at::Tensor& like) {
   at::Tensor h = torch::eye(dim, at::kFloat).contiguous();
   for (int64_t r = 0; r < dim; ++r) quant::hadamard_inplace(h[r].data_ptr<float>(), static_cast<int>(dim));
-  return h.to(device);
+  return h.to(like.device(), like.scalar_type());
 }
 
-// x rotated by H along its last dimension, in x's dtype (the product in fp32).
-at::Tensor rotate(const at::Tensor& x, const at::Tensor& h) {
-  return torch::matmul(x.to(at::kFloat), h).to(x.scalar_type());
-}
+// x rotated by H along its last dimension.
+at::Tensor rotate(const at::Tensor& x, const at::Tensor& h) { return torch::matmul(x, h); }
 
 // One layer as the attention reads it: a segment table on the device over packed buffers
 // (owned by `packed`), compact dense tokens (owned by `dense`) and, last, the full-precision
@@ -259,6 +260,7 @@ class CudaPackedKv : public PackedKv {
     std::vector<int32_t> uploaded_order;
     at::Tensor order;  // uploaded_order on the device
     std::vector<size_t> dequantized;  // layers the kernels cannot read packed
+    at::Tensor rotation;              // H, shared by every rotated layer
     for (size_t l = 0; l < context.size(); ++l) {
       const at::Tensor& keys = context[l].keys;
       TORCH_CHECK(keys.is_cuda() && (keys.scalar_type() == at::kBFloat16 || keys.scalar_type() == at::kHalf),
@@ -288,7 +290,8 @@ class CudaPackedKv : public PackedKv {
             vs = vs.index_select(1, order);
           }
           if (frame.rotated()) {  // packed (and full-precision tokens kept) in the rotated frame
-            layer.rotation = hadamard_matrix(keys.size(3), keys.device());
+            if (!rotation.defined()) rotation = hadamard_matrix(keys.size(3), keys);
+            layer.rotation = rotation;
             ks = rotate(ks, layer.rotation);
             vs = rotate(vs, layer.rotation);
           }
