@@ -23,7 +23,8 @@ std::vector<int> rank_units(const std::vector<double>& scores);
 // each unit is upgraded to the widest width the remaining budget affords (possibly none).
 // When it returns, no single further upgrade of any unit fits, so the spend is within one
 // unit's upgrade of the budget. Returns the width index per unit. If even the floor exceeds
-// the budget every unit gets the floor (the caller sees the overshoot in kv_bits).
+// the budget every unit gets the floor (the methods refuse such a budget before allocating:
+// methods::BudgetInfeasible).
 std::vector<int> allocate_budget_exact(const AllocationProblem& problem);
 
 // tiers (paper-like): the top fractions of the ranking get the widest widths (top_fractions[i]
