@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "core/config/config_error.h"
+#include "core/config/device_check.h"
 #include "core/config/did_you_mean.h"
 #include "core/config/scalars.h"
 #include "core/config/yaml_tree.h"
@@ -314,6 +315,14 @@ std::vector<ResolvedPath> validate_run(YAML::Node config, SourceMap& sources, co
   ParamSpec seed{"seed", ParamType::Int, "0", "", std::nullopt, std::nullopt, {}, false};
   ParamSpec device{"device", ParamType::String, "cpu", "", std::nullopt, std::nullopt, {"cpu", "cuda"}, false};
   check_specs(config, {seed, device}, "", check, nullptr);
+  // A device nothing here can run on fails now, not in every run (top level and model.device).
+  for (const auto& [node, key] : {std::pair{config["device"], std::string("device")},
+                                  std::pair{config["model"] && config["model"].IsMap() ? config["model"]["device"] : YAML::Node(),
+                                            std::string("model.device")}}) {
+    if (!node || !node.IsScalar()) continue;
+    const std::string why = device_unusable(node.Scalar());
+    if (!why.empty()) check.error(key, why, "cpu, or a machine where " + node.Scalar() + " exists");
+  }
   if (config["cache"]) {
     if (!config["cache"].IsMap())
       check.error("cache", "must be a map", "cache: {mode: auto | simulate | packed}");

@@ -1,6 +1,7 @@
 // One test per kind of bad input: each checks that the error names the file, the line, the
 // dotted key, and what was expected, and that every error of a config comes back at once.
 #include <gtest/gtest.h>
+#include <torch/torch.h>
 
 #include "config_test_util.h"
 
@@ -172,6 +173,17 @@ TEST_F(ValidateTest, SectionWithoutRegisteredSchemaIsOnlyCheckedForItsSelector) 
   const Sweep sweep = load_sweep(write("experiment: {kind: anything, free: 1}\nmethod: {name: kivi}\n"), {}, options);
   EXPECT_EQ(sweep.runs[0].config["experiment"]["free"].as<int>(), 1);
   EXPECT_THROW(load_sweep(write("experiment: {free: 1}\n"), {}, options), ConfigError);
+}
+
+// `device: cuda` where no GPU can be used fails at validation, naming the key, not in every run
+// with a LibTorch backtrace (the probe is LibTorch's, registered by vlm/models/device_probe.cpp).
+TEST_F(ValidateTest, DeviceThisMachineCannotUseIsAnError) {
+  if (torch::cuda::is_available()) GTEST_SKIP() << "a GPU is visible: cuda is a usable device here";
+  const auto top = load_errors(write(std::string(kGood) + "device: cuda\n"));
+  EXPECT_TRUE(has_error(top, {"c.yaml", "device", "no CUDA device here", "expected cpu"})) << ::testing::PrintToString(top);
+  const auto model = load_errors(write(std::string(kGood) + "device: cpu\n"), {"model.device=cuda:1"});
+  EXPECT_TRUE(has_error(model, {"model.device", "no CUDA device here"})) << ::testing::PrintToString(model);
+  EXPECT_TRUE(load_errors(write(std::string(kGood) + "device: cpu\n")).empty());
 }
 
 }  // namespace
