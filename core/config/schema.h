@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/config/params.h"
 #include "core/config/registry.h"
 
 namespace wq {
@@ -22,6 +23,11 @@ struct SectionSchema {
   // Parameters of one entry, or nullptr when no entry has that name.
   std::function<const std::vector<ParamSpec>*(const std::string& name)> params_of;
   std::function<std::vector<std::string>()> names;  // every registered entry, sorted
+  // Optional: builds the entry from its validated parameters, so that the checks an entry
+  // makes across its parameters (Params::fail: widths it cannot use, duplicates) are reported
+  // by validation, before anything runs. Only for entries whose construction is cheap and
+  // reads nothing (methods); empty otherwise.
+  std::function<void(const std::string& name, const Params& params)> construct;
 };
 
 class SchemaSet {
@@ -49,7 +55,7 @@ const char* section_selector(const std::string& section);
 
 // A SectionSchema that reads Registry<Base>.
 template <class Base>
-SectionSchema schema_from_registry(const std::string& section, const std::string& selector) {
+SectionSchema schema_from_registry(const std::string& section, const std::string& selector, bool construct = false) {
   SectionSchema schema;
   schema.section = section;
   schema.selector = selector;
@@ -58,14 +64,16 @@ SectionSchema schema_from_registry(const std::string& section, const std::string
     return entry ? &entry->params : nullptr;
   };
   schema.names = [] { return Registry<Base>::instance().names(); };
+  if (construct)
+    schema.construct = [](const std::string& name, const Params& params) { Registry<Base>::instance().make(name, params); };
   return schema;
 }
 
-// Registers Registry<Base> as the schema of `section` in global_schemas(). Returns true so
-// that it can initialise a static bool.
+// Registers Registry<Base> as the schema of `section` in global_schemas() (construct: see
+// SectionSchema::construct). Returns true so that it can initialise a static bool.
 template <class Base>
-bool register_section_schema(const std::string& section, const std::string& selector) {
-  global_schemas().add(schema_from_registry<Base>(section, selector));
+bool register_section_schema(const std::string& section, const std::string& selector, bool construct = false) {
+  global_schemas().add(schema_from_registry<Base>(section, selector, construct));
   return true;
 }
 

@@ -241,7 +241,14 @@ void check_section(YAML::Node config, const SectionInfo& info, Checker& check, s
     check.error(selector_key, "unknown " + section + " '" + name + "'" + did_you_mean(name, names), "one of: " + join_names(names));
     return;
   }
+  const size_t errors_before = check.errors.size();
   validate_params(values, *specs, section, check.sources, check.context, check.errors, &resolved_paths, selector);
+  if (!schema->construct || check.errors.size() != errors_before) return;
+  try {
+    schema->construct(name, Params(values, section, &check.sources));
+  } catch (const ConfigError& error) {
+    check.errors.insert(check.errors.end(), error.messages().begin(), error.messages().end());
+  }
 }
 
 }  // namespace

@@ -12,7 +12,8 @@ namespace wq::methods {
 namespace {
 
 // The config validator learns every method's parameters through this hook.
-const bool method_schema_registered = register_section_schema<KvMethod>("method", "name");
+// Methods are cheap to build and check their widths there, so validation builds each one.
+const bool method_schema_registered = register_section_schema<KvMethod>("method", "name", /*construct=*/true);
 
 std::string infeasible_message(const std::string& method, double budget, double floor_bits, const std::string& kind) {
   char text[256];

@@ -39,6 +39,13 @@ std::vector<QuantBits> bits_list_param(const Params& params, const std::string& 
     params.fail(key, e.what());
   }
   if (out.empty()) params.fail(key, "needs at least one bit-width");
+  for (size_t i = 0; i < out.size(); ++i)
+    for (size_t j = i + 1; j < out.size(); ++j)
+      if (out[i] == out[j]) {
+        std::ostringstream os;
+        os << "lists width " << bits_to_number(out[i]) << " twice (expected distinct bit-widths)";
+        params.fail(key, os.str());
+      }
   return out;
 }
 

@@ -224,6 +224,30 @@ dataset: {name: mvbench, root: /nonexistent/mvbench}
   EXPECT_FALSE(std::filesystem::exists(dir + "/results"));
 }
 
+// Widths a method cannot use are validation errors (the method is built at validation),
+// naming the file, the line and the key: before, `bits: 5` passed `wq validate` and failed
+// every run.
+TEST(Cli, ValidateBuildsEveryMethodAndReportsItsWidths) {
+  const std::string dir = make_temp_dir("cli-validate-bits");
+  write_file(dir + "/bits.yaml", R"(name: bits
+experiment: {kind: kv_fidelity}
+method: {name: uniform, bits: 2}
+sweep:
+  variants:
+    - {name: five, set: {method: {name: uniform, bits: 5}}}
+    - {name: list, set: {method: {name: windowquant, bits: [5, 3]}}}
+    - {name: empty, set: {method: {name: windowquant, bits: []}}}
+    - {name: twice, set: {method: {name: token_mixed, bits: [2, 2]}}}
+)");
+  const auto result = run_wq("validate bits.yaml", dir);
+  EXPECT_NE(result.exit_code, 0);
+  for (const char* expected : {"bits.yaml:6: method.bits: bit-width 5 is not one of 1, 1.58, 2, 3, 4, 8, 16",
+                               "bits.yaml:7: method.bits: bit-width 5 is not one of",
+                               "bits.yaml:8: method.bits: needs at least one bit-width",
+                               "bits.yaml:9: method.bits: lists width 2 twice"})
+    EXPECT_NE(result.stderr_text.find(expected), std::string::npos) << expected << "\n" << result.stderr_text;
+}
+
 TEST(Cli, DryRunPrintsExpandedRunsAndWritesNothing) {
   const std::string dir = make_temp_dir("cli-dry");
   write_file(dir + "/sweep.yaml", kSweepOfFour);
