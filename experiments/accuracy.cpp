@@ -2,9 +2,13 @@
 // one row per sample with the prediction, the score and every timing and memory figure;
 // run metrics are pooled and per-task accuracy (and per duration bucket where the dataset
 // has them), mean timings, bits and bytes. A sample whose video cannot be read is a failed
-// row (error column), never a silent skip; it does not count towards accuracy.
+// row (error column), never a silent skip: it counts as wrong in `accuracy` and in its task
+// (a task whose samples all failed stays, at 0, and is named in the note tasks_all_failed);
+// `accuracy_answered` is over the answered samples only.
 #include <cmath>
 #include <map>
+#include <set>
+#include <string>
 
 #include "core/config/param_spec.h"
 #include "core/method/kv_method.h"
@@ -64,7 +68,8 @@ class Accuracy : public Experiment {
     for (const char* name : kFigures) rows.add_float_column(name);
 
     const size_t total = dataset->size();  // dataset.max_samples (sweep.max_samples) limits it
-    AccuracyTally by_task, by_bucket;
+    AccuracyTally by_task, by_bucket, answered;
+    std::set<std::string> answered_tasks;
     MeanTotals means;
     int64_t failed = 0;
     for (size_t i = 0; i < total; ++i) {
@@ -77,6 +82,8 @@ class Accuracy : public Experiment {
         ctx.record.metric_notes["attention_path"] = e.method.attention_path;
         const Score score = dataset->score(sample, e.generated);
         by_task.add(sample.task, score);
+        answered.add(sample.task, score);
+        answered_tasks.insert(sample.task);
         if (!sample.duration_bucket.empty()) by_bucket.add(sample.duration_bucket, score);
         const std::map<std::string, double> figures{
             {"t_vision_ms", e.t_vision_ms}, {"t_prefill_ctx_ms", e.t_prefill_ctx_ms},
@@ -96,6 +103,9 @@ class Accuracy : public Experiment {
                     {"frames", e.frames}, {"visual_tokens", e.visual_tokens}, {"prompt_tokens", e.prompt_tokens}});
       } catch (const DatasetError& error) {
         ++failed;
+        const Score wrong;  // not answered: wrong, and counted
+        by_task.add(sample.task, wrong);
+        if (!sample.duration_bucket.empty()) by_bucket.add(sample.duration_bucket, wrong);
         for (const char* name : kTimings) row[name] = std::nan("");
         for (const char* name : kFigures) row[name] = std::nan("");
         row.insert({{"prediction", std::string()}, {"generated", std::string()}, {"error", std::string(error.what())},
@@ -112,8 +122,14 @@ class Accuracy : public Experiment {
     m["accuracy_task_mean"] = by_task.mean_of_groups();
     for (const auto& task : by_task.order()) m["accuracy/" + task] = by_task.group(task);
     for (const auto& bucket : by_bucket.order()) m["accuracy/duration/" + bucket] = by_bucket.group(bucket);
+    m["accuracy_answered"] = answered.pooled();
     m["samples_counted"] = double(by_task.total());
+    m["samples_answered"] = double(answered.total());
     m["samples_failed"] = double(failed);
+    std::string all_failed;
+    for (const auto& task : by_task.order())
+      if (!answered_tasks.count(task)) all_failed += (all_failed.empty() ? "" : ",") + task;
+    if (!all_failed.empty()) ctx.record.metric_notes["tasks_all_failed"] = all_failed;
     means.write(m, "_mean");
     for (const char* name : kFigures)
       if (m.count(std::string(name) + "_mean")) m[name] = m[std::string(name) + "_mean"];

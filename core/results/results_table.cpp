@@ -15,7 +15,7 @@ namespace {
 // Headline metrics in the order a reader compares methods: quality, then cost.
 const std::vector<std::string>& preferred_metrics() {
   static const std::vector<std::string> names = {
-      "accuracy",         "bits_nominal",      "bits_effective",           "kv_bytes",
+      "accuracy",         "samples_failed",    "bits_nominal",      "bits_effective",           "kv_bytes",
       "kv_allocated_bytes", "peak_memory_bytes", "peak_method_memory_bytes", "t_prefill_ctx_ms_mean",
       "t_search_ms_mean", "t_quant_ms_mean",   "t_decode_per_token_ms_mean"};
   return names;

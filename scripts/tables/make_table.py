@@ -6,7 +6,7 @@ effective-bits column, then the chosen metrics; the best value of each metric co
 
     make_table.py results/quickstart.h5 [--metrics attn_out_rel_err attn_kl] [--format latex]
 
-Metric direction: names ending in err/kl/_ms/bytes and t_* timings are lower-is-better,
+Metric direction: names ending in err/kl/_ms/bytes/failed and t_* timings are lower-is-better,
 others higher.
 """
 import argparse
@@ -18,16 +18,17 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import wq_results  # noqa: E402
 
 DEFAULT_METRICS = {
-    "accuracy": ["accuracy"],
+    "accuracy": ["accuracy", "samples_failed"],
     "kv_fidelity": ["attn_out_rel_err", "attn_kl", "k_rel_err", "v_rel_err"],
     "search_cost": None,  # every t_search_ms/<N> column
 }
 
 
 def lower_is_better(metric):
-    """Errors, divergences, bytes and timings (t_search_ms/1024, t_quant_ms_mean); not a
-    per-task accuracy whose task name happens to contain "t_" (accuracy/attribute_at_event)."""
-    return metric.endswith(("err", "kl", "_ms", "bytes", "_ms_mean")) or metric.startswith("t_")
+    """Errors, divergences, bytes, timings (t_search_ms/1024, t_quant_ms_mean) and failed
+    counts; not a per-task accuracy whose task name happens to contain "t_"
+    (accuracy/attribute_at_event)."""
+    return metric.endswith(("err", "kl", "_ms", "bytes", "_ms_mean", "failed")) or metric.startswith("t_")
 
 
 def choose_metrics(frame, requested):
@@ -108,7 +109,7 @@ def skipped_note(path, fmt):
     if skipped.empty:
         return ""
     comment = "%" if fmt == "latex" else ""
-    lines = ["", f"{comment}Skipped, not run:"]
+    lines = ["", "", f"{comment}Skipped, not run:"]
     for _, run in skipped.iterrows():
         lines.append(f"{comment}- {run['name']}: {run.get('error', '')}")
     return "\n".join(lines)

@@ -58,13 +58,17 @@ TEST(AccuracyExperiment, RowsMetricsSharedContextsAndAFailedSample) {
     const auto& errors = column<std::string>(run, "error");
     EXPECT_EQ(failed, (std::vector<int64_t>{0, 0, 0, 1}));
     EXPECT_NE(errors[3].find("flash_count_0001"), std::string::npos) << errors[3];
-    EXPECT_EQ(run.metrics.at("samples_counted"), 3.0);
+    // The failed sample counts as wrong: accuracy over all 4, accuracy_answered over 3.
+    EXPECT_EQ(run.metrics.at("samples_counted"), 4.0);
+    EXPECT_EQ(run.metrics.at("samples_answered"), 3.0);
     EXPECT_EQ(run.metrics.at("samples_failed"), 1.0);
-    const double acc = run.metrics.at("accuracy");
-    EXPECT_GE(acc, 0.0);
-    EXPECT_LE(acc, 1.0);
+    const auto& correct = column<int64_t>(run, "correct");
+    const double right = double(correct[0] + correct[1] + correct[2]);
+    EXPECT_DOUBLE_EQ(run.metrics.at("accuracy"), right / 4.0);
+    EXPECT_DOUBLE_EQ(run.metrics.at("accuracy_answered"), right / 3.0);
     EXPECT_TRUE(run.metrics.count("accuracy/needle"));
     EXPECT_TRUE(run.metrics.count("accuracy/flash_count"));
+    EXPECT_EQ(run.metric_notes.count("tasks_all_failed"), 0u) << "flash_count still has an answered sample";
     EXPECT_EQ(column<int64_t>(run, "visual_tokens")[0], 33);
     EXPECT_GT(column<double>(run, "peak_memory_bytes")[0], 0.0);
     EXPECT_EQ(run.metric_notes.at("cache_mode"), "simulate");  // cache.mode auto, on the CPU
@@ -76,6 +80,28 @@ TEST(AccuracyExperiment, RowsMetricsSharedContextsAndAFailedSample) {
   EXPECT_EQ(column<double>(runs.at("fp16"), "t_vision_ms")[0], column<double>(runs.at("u2"), "t_vision_ms")[0]);
   EXPECT_DOUBLE_EQ(runs.at("fp16").metrics.at("bits_effective"), 16.0);
   EXPECT_LT(runs.at("u2").metrics.at("kv_bytes"), 0.9 * runs.at("fp16").metrics.at("kv_bytes"));
+}
+
+// A task whose every sample failed keeps its row in the metrics, at 0, and is named.
+TEST(AccuracyExperiment, TaskWithEverySampleFailedStaysAtZeroAndIsNamed) {
+  const std::string dir = testing::make_temp_dir("accuracy-all-failed");
+  const std::string root = write_benchmark(dir);
+  for (const char* video : {"flash_count_0000", "flash_count_0001"})
+    std::filesystem::remove_all(root + "/video/synthetic/flash_count/" + video);
+  testing::write_file(dir + "/c.yaml", "name: acc\nexperiment: {kind: accuracy, max_new_tokens: 3}\n"
+                                       "model: {name: llava_onevision, path: " + testing::tiny_proxy_checkpoint() +
+                                       "}\ndataset: {name: synthetic, root: " + root +
+                                       ", num_frames: 8}\nmethod: {name: fp16}\n");
+  RunnerOptions options;
+  options.output = dir + "/c.h5";
+  run_sweep(dir + "/c.yaml", options);
+  const auto runs = ResultsFile::open_existing(options.output).read_runs();
+  ASSERT_EQ(runs.size(), 1u);
+  const RunRecord& run = runs[0];
+  EXPECT_EQ(run.metrics.at("samples_failed"), 2.0);
+  EXPECT_EQ(run.metrics.at("accuracy/flash_count"), 0.0);
+  EXPECT_EQ(run.metric_notes.at("tasks_all_failed"), "flash_count");
+  EXPECT_DOUBLE_EQ(run.metrics.at("accuracy"), run.metrics.at("accuracy_answered") / 2.0);
 }
 
 // A sweep over the frame count must prepare every sample again at each count, never reuse
