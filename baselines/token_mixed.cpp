@@ -40,10 +40,7 @@ class TokenMixedMethod final : public KvMethod {
     problem.sizes.assign(tokens.size(), 1);
     for (auto b : widths_) problem.width_cost.push_back(cost_per_token(b, kv.head_dim));
     problem.budget = budget_ * ctx.num_visual() - 16.0 * (ctx.num_visual() - quantizable);
-    const double floor_cost = problem.width_cost.back() * quantizable;  // every token at the narrowest width
-    if (floor_cost > problem.budget + 1e-9)
-      throw BudgetInfeasible("token_mixed", budget_, (floor_cost + budget_ * ctx.num_visual() - problem.budget) / ctx.num_visual(),
-                             effective_ ? "effective" : "nominal");
+    windowquant::require_feasible(problem, "token_mixed", budget_, ctx.num_visual(), effective_ ? "effective" : "nominal");
     cache::Plan plan;
     for (int layer = 0; layer < kv.layers; ++layer) {
       // Search cost: Q × T × heads per layer for the mass, plus a sort per layer.

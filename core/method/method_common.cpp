@@ -2,14 +2,13 @@
 #include "core/method/method_common.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
-#include <thread>
 
 #include "core/cache/reference_attention.h"
 #include "core/quant/quant_format.h"
+#include "kernels/cpu/parallel_for.h"
 
 namespace wq::methods {
 
@@ -106,27 +105,16 @@ std::vector<double> probe_attention_mass(const cache::FullKv& kv, const ContextD
   const int group = ctx.probe_heads / kv.kv_heads;
   const float* queries = ctx.probe_queries[static_cast<size_t>(layer)].data();
   // Every probe head is an independent exact attention (about a second each at 12k tokens and
-  // a 7B layer's head dim), so the heads run on all cores; each keeps its own probabilities and these are
-  // probabilities are summed afterwards in the serial order (head, query), so the result is
-  // bit-identical whatever the thread count.
+  // a 7B layer's head dim), so the heads run on all cores; each keeps its own probabilities,
+  // summed afterwards in the serial order (head, query), so the result is bit-identical
+  // whatever the thread count.
   std::vector<std::vector<float>> head_probs(static_cast<size_t>(ctx.probe_heads));
-  auto probe_head = [&](int h) {
-    const size_t kv_head = static_cast<size_t>(h / group);  // GQA: consecutive query heads share a KV head
-    auto att = cache::dense_attention(queries + static_cast<size_t>(h) * q * kv.head_dim, 1, q,
-                                            kv.k_head(layer, static_cast<int>(kv_head)),
-                                            kv.v_head(layer, static_cast<int>(kv_head)), 1, kv.tokens, 0, kv.head_dim,
-                                            options);
-    head_probs[static_cast<size_t>(h)] = std::move(att.probs);  // [q][tokens]
-  };
-  std::atomic<int> next{0};
-  auto worker = [&] {
-    for (int h = next++; h < ctx.probe_heads; h = next++) probe_head(h);
-  };
-  const int threads = std::max(1, std::min<int>(ctx.probe_heads, static_cast<int>(std::thread::hardware_concurrency())));
-  std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i) pool.emplace_back(worker);
-  worker();
-  for (std::thread& t : pool) t.join();
+  kernels::cpu::parallel_for(head_probs.size(), [&](size_t h) {
+    const int kv_head = static_cast<int>(h) / group;  // GQA: consecutive query heads share a KV head
+    auto att = cache::dense_attention(queries + h * q * kv.head_dim, 1, q, kv.k_head(layer, kv_head),
+                                      kv.v_head(layer, kv_head), 1, kv.tokens, 0, kv.head_dim, options);
+    head_probs[h] = std::move(att.probs);  // [q][tokens]
+  });
   std::vector<double> mass(static_cast<size_t>(kv.tokens), 0.0);
   for (const std::vector<float>& probs : head_probs)
     for (int i = 0; i < q; ++i) {

@@ -6,6 +6,8 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "core/method/kv_method.h"
+
 namespace wq::windowquant {
 namespace {
 
@@ -18,6 +20,15 @@ void check(const AllocationProblem& p) {
 }
 
 }  // namespace
+
+void require_feasible(const AllocationProblem& problem, const std::string& method, double budget_bits,
+                      int visual_tokens, const std::string& kind) {
+  double floor_cost = 0;
+  for (int size : problem.sizes) floor_cost += problem.width_cost.back() * size;
+  if (floor_cost <= problem.budget + 1e-9) return;
+  const double fixed = budget_bits * visual_tokens - problem.budget;
+  throw methods::BudgetInfeasible(method, budget_bits, (floor_cost + fixed) / visual_tokens, kind);
+}
 
 std::vector<int> rank_units(const std::vector<double>& scores) {
   std::vector<int> order(scores.size());

@@ -3,6 +3,7 @@
 // the total cost stays within the budget. Shared by windowquant and token_mixed.
 #pragma once
 
+#include <string>
 #include <vector>
 
 namespace wq::windowquant {
@@ -15,6 +16,13 @@ struct AllocationProblem {
   std::vector<double> width_cost;
   double budget = 0;               // total cost the units may spend: Σ size · cost <= budget
 };
+
+// Throws methods::BudgetInfeasible (as `method`, budget kind `kind`) when every unit at the
+// last width already costs more than problem.budget. The method's budget is budget_bits per
+// element over visual_tokens; what problem.budget leaves out of it (full-precision visual
+// tokens, side storage) is part of the reported floor.
+void require_feasible(const AllocationProblem& problem, const std::string& method, double budget_bits,
+                      int visual_tokens, const std::string& kind);
 
 // Unit indices by descending score; ties keep the lower index first (deterministic).
 std::vector<int> rank_units(const std::vector<double>& scores);

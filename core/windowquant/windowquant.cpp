@@ -58,10 +58,7 @@ class WindowQuantMethod final : public methods::KvMethod {
     // permutation costs one 32-bit index per window and head (over 2·D elements per token).
     problem.budget = budget_ * ctx.num_visual() - 16.0 * (ctx.num_visual() - quantizable);
     if (effective_ && layout_.reorder) problem.budget -= 32.0 * windows.size() / (2.0 * kv.head_dim);
-    double floor_cost = 0;  // every window at the narrowest width
-    for (int size : problem.sizes) floor_cost += problem.width_cost.back() * size;
-    if (floor_cost > problem.budget + 1e-9)
-      throw_infeasible((floor_cost + budget_ * ctx.num_visual() - problem.budget) / ctx.num_visual());
+    require_feasible(problem, "windowquant", budget_, ctx.num_visual(), budget_kind());
     for (const auto& row : window_scores(similarity_, kv, ctx, windows)) {
       problem.scores = row;
       std::vector<int> chosen = budget_exact_ ? allocate_budget_exact(problem) : allocate_tiers(problem, top_fractions_);
@@ -90,8 +87,9 @@ class WindowQuantMethod final : public methods::KvMethod {
   }
 
   [[noreturn]] void throw_infeasible(double floor_bits) const {
-    throw methods::BudgetInfeasible("windowquant", budget_, floor_bits, effective_ ? "effective" : "nominal");
+    throw methods::BudgetInfeasible("windowquant", budget_, floor_bits, budget_kind());
   }
+  const char* budget_kind() const { return effective_ ? "effective" : "nominal"; }
 
   // Exact bits of a layout over the visual tokens, in token units (bits per element x tokens):
   // segment words and groups as core/cache stores them, fp16 for visual tokens left out, side.

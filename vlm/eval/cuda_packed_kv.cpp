@@ -15,15 +15,14 @@
 
 #ifdef WQ_HAVE_CUDA_KERNELS
 #include <algorithm>
-#include <atomic>
 #include <cstddef>
 #include <limits>
-#include <thread>
 #include <utility>
 
 #include "kernels/cuda/attention.cuh"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/device_cache.cuh"
+#include "kernels/cpu/parallel_for.h"
 #include "kernels/dispatch.h"
 #endif
 #if defined(WQ_HAVE_CUDA_KERNELS) && defined(WQ_TORCH_CUDA)
@@ -228,20 +227,6 @@ void use_dequantized(DeviceLayer& layer, const std::pair<at::Tensor, at::Tensor>
   layer.bytes = 2.0 * layer.dense[0].nbytes();
 }
 
-// Runs job(i) for i in [0, n) on all cores (host packing of many layers is independent).
-template <class Job>
-void parallel_for(size_t n, const Job& job) {
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i = next++; i < n; i = next++) job(i);
-  };
-  const size_t threads = std::min<size_t>(n, std::max(1u, std::thread::hardware_concurrency()));
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (std::thread& t : pool) t.join();
-}
-
 bool reads_head_dim(int head_dim) {
   try {
     k::dispatch_head_dim(head_dim, [](auto) {});
@@ -310,7 +295,7 @@ class CudaPackedKv : public PackedKv {
       add_tail(layer, keys);
     }
     std::vector<std::pair<at::Tensor, at::Tensor>> host_kv(dequantized.size());
-    parallel_for(dequantized.size(), [&](size_t i) {
+    kernels::cpu::parallel_for(dequantized.size(), [&](size_t i) {  // layers are independent: all cores
       const int l = static_cast<int>(dequantized[i]);
       host_kv[i] = dequantized_on_host(host, l, plan.for_layer(l));
     });
