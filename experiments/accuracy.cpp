@@ -4,7 +4,8 @@
 // has them), mean timings, bits and bytes. A sample whose video cannot be read is a failed
 // row (error column), never a silent skip: it counts as wrong in `accuracy` and in its task
 // (a task whose samples all failed stays, at 0, and is named in the note tasks_all_failed);
-// `accuracy_answered` is over the answered samples only.
+// `accuracy_answered` is over the answered samples only. More failed samples than
+// dataset.max_failed_samples (default 0) make the run `partial`, its numbers kept.
 #include <cmath>
 #include <map>
 #include <set>
@@ -72,6 +73,7 @@ class Accuracy : public Experiment {
     std::set<std::string> answered_tasks;
     MeanTotals means;
     int64_t failed = 0;
+    std::string first_failure;
     for (size_t i = 0; i < total; ++i) {
       const Sample& sample = dataset->sample(i);
       std::map<std::string, SampleTable::Cell> row{
@@ -102,7 +104,7 @@ class Accuracy : public Experiment {
                     {"failed", int64_t(0)}, {"context_reused", int64_t(e.context_reused)},
                     {"frames", e.frames}, {"visual_tokens", e.visual_tokens}, {"prompt_tokens", e.prompt_tokens}});
       } catch (const DatasetError& error) {
-        ++failed;
+        if (failed++ == 0) first_failure = sample.sample_id + ": " + error.what();
         const Score wrong;  // not answered: wrong, and counted
         by_task.add(sample.task, wrong);
         if (!sample.duration_bucket.empty()) by_bucket.add(sample.duration_bucket, wrong);
@@ -130,6 +132,13 @@ class Accuracy : public Experiment {
     for (const auto& task : by_task.order())
       if (!answered_tasks.count(task)) all_failed += (all_failed.empty() ? "" : ",") + task;
     if (!all_failed.empty()) ctx.record.metric_notes["tasks_all_failed"] = all_failed;
+    const int64_t allowed = dataset_params.get_int("max_failed_samples");
+    if (failed > allowed) {
+      ctx.record.status = RunStatus::Partial;
+      ctx.record.error = std::to_string(failed) + " of " + std::to_string(total) +
+                         " samples failed (dataset.max_failed_samples: " + std::to_string(allowed) + "); first: " +
+                         first_failure;
+    }
     means.write(m, "_mean");
     for (const char* name : kFigures)
       if (m.count(std::string(name) + "_mean")) m[name] = m[std::string(name) + "_mean"];

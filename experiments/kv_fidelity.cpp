@@ -25,6 +25,8 @@ class KvFidelity : public Experiment {
                                                           : cache::CacheMode::simulate) {}
 
   void run(RunContext& ctx) override {
+    // Synthetic caches are built and compressed on the host whatever the config's `device` says.
+    ctx.record.metric_notes["ran_on"] = "cpu";
     const Params method_params = ctx.section("method");
     auto method = methods::make_method(method_params);
     const int64_t seed = ctx.config["seed"] ? ctx.config["seed"].as<int64_t>() : 0;

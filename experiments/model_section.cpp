@@ -20,6 +20,7 @@ cache::CacheMode cache_mode(const RunContext& ctx, const eval::Evaluator& evalua
   const std::string mode = node ? node.as<std::string>() : "auto";
   const bool packed = mode == "packed" || (mode == "auto" && evaluator.packs_on_device());
   ctx.record.metric_notes["cache_mode"] = packed ? "packed" : "simulate";
+  ctx.record.metric_notes["ran_on"] = evaluator.ran_on();
   return packed ? cache::CacheMode::packed : cache::CacheMode::simulate;
 }
 

@@ -49,6 +49,7 @@ RunRecord new_record(const ResolvedRun& run) {
   emitter << run.config;
   record.config_yaml = emitter.c_str();
   record.config_flat = flatten_config(run.config);
+  for (const auto& [section, identity] : run.inputs) record.metric_notes[section + "_fingerprint"] = identity;
   record.started_at = utc_now_iso8601();
   record.status = RunStatus::Running;
   return record;
@@ -77,7 +78,8 @@ RunRecord execute_run(const ResolvedRun& run, ProgressSink& progress) {
     auto experiment = Registry<Experiment>::instance().make(kind, params);
     RunContext context{run.config, run.sources.get(), record, progress};
     experiment->run(context);
-    record.status = RunStatus::Complete;
+    // An experiment marks its run partial itself (failed samples beyond what the config allows).
+    if (record.status != RunStatus::Partial) record.status = RunStatus::Complete;
   } catch (const methods::BudgetInfeasible& infeasible) {
     record = new_record(run);  // nothing it measured belongs to the budget it was asked for
     record.status = RunStatus::Skipped;
@@ -137,6 +139,9 @@ SweepOutcome run_sweep(const std::string& config_path, const RunnerOptions& opti
     if (record.status == RunStatus::Complete) {
       ++outcome.complete;
       progress.finish_run("complete");
+    } else if (record.status == RunStatus::Partial) {
+      ++outcome.partial;
+      progress.finish_run("PARTIAL: " + record.error);
     } else if (record.status == RunStatus::Skipped) {
       ++outcome.skipped;
       progress.finish_run("SKIPPED: " + record.error);

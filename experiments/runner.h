@@ -1,7 +1,8 @@
 // The sweep runner behind `wq run`: validated runs in, one HDF5 results file out.
 // Runs execute in expansion order; each run is committed atomically when it starts
-// (status running) and when it ends (complete or failed), so a sweep killed at any moment
-// loses at most the run in progress and `--resume` redoes only what is not complete.
+// (status running) and when it ends (complete, partial, skipped or failed), so a sweep killed
+// at any moment loses at most the run in progress and `--resume` redoes what is not complete
+// or skipped (a partial run is redone: the videos it could not read may be there now).
 #pragma once
 
 #include <optional>
@@ -27,6 +28,7 @@ struct SweepOutcome {
   std::string output;  // the results file written
   size_t complete = 0, failed = 0;
   size_t skipped = 0;       // runs recorded as skipped (a budget the method cannot meet)
+  size_t partial = 0;       // runs with more failed samples than dataset.max_failed_samples
   size_t already_done = 0;  // --resume: runs the file already held complete or skipped
 };
 

@@ -51,6 +51,8 @@ class SyntheticSensitivity : public Experiment {
   }
 
   void run(RunContext& ctx) override {
+    // Synthetic caches are built and compressed on the host whatever the config's `device` says.
+    ctx.record.metric_notes["ran_on"] = "cpu";
     const int64_t seed = ctx.config["seed"] ? ctx.config["seed"].as<int64_t>() : 0;
     SampleTable& rows = ctx.record.samples;
     for (const char* name : {"sample", "window", "first_frame", "relevant"}) rows.add_int_column(name);

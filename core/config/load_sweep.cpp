@@ -78,10 +78,11 @@ Sweep resolve(LoadedConfig loaded, const std::vector<std::string>& override_text
   std::set<std::string> ids;
   for (auto& run : expanded) {
     std::vector<std::string> found;
-    const std::vector<ResolvedPath> paths = validate_run(run.config, *run.sources, context, found);
+    InputIdentities inputs;
+    const std::vector<ResolvedPath> paths = validate_run(run.config, *run.sources, context, found, &inputs);
     add_unique(errors, seen, found);
     if (!found.empty()) continue;
-    ResolvedRun resolved{run_id(run.config), run.name, run.config, run.sources};
+    ResolvedRun resolved{run_id(run.config, inputs), run.name, run.config, run.sources, inputs};
     // Only after the id: absolute paths differ between machines, the id must not.
     for (const auto& path : paths) set_path(resolved.config, path.path, YAML::Node(path.resolved));
     if (!ids.insert(resolved.id).second) {

@@ -9,6 +9,7 @@
 // an earlier one (e.g. after an override pinned an axis) is dropped, with a line in notes.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +31,9 @@ struct ResolvedRun {
   std::string name;    // readable, e.g. "kivi-2bit/method.group_size=32"
   YAML::Node config;   // validated: defaults filled, numbers canonical, Path values absolute
   std::shared_ptr<SourceMap> sources;
+  // Identity of the files the run reads, by section (the checkpoint fingerprint under
+  // "model"); part of the id, recorded with the run.
+  std::map<std::string, std::string> inputs;
 };
 
 struct Sweep {

@@ -36,6 +36,11 @@ struct RegistryEntry {
   std::string summary;  // one line for `wq list`
   std::vector<ParamSpec> params;
   std::function<std::unique_ptr<Base>(const Params&)> make;
+  // Optional: checks the files the entry will read (a dataset's root and layout, a
+  // checkpoint's config and safetensors headers) without loading them, failing through
+  // Params::fail, and returns their identity ("" = none to record), which becomes part of the
+  // run id: the same config over other files is another run.
+  std::function<std::string(const Params&)> inspect_inputs = {};
 };
 
 // One registry per base class. Entries are added by static Registration objects in the

@@ -28,6 +28,9 @@ struct SectionSchema {
   // by validation, before anything runs. Only for entries whose construction is cheap and
   // reads nothing (methods); empty otherwise.
   std::function<void(const std::string& name, const Params& params)> construct;
+  // RegistryEntry::inspect_inputs of the named entry ("" when it has none). Params hold
+  // resolved (absolute) paths.
+  std::function<std::string(const std::string& name, const Params& params)> inspect_inputs;
 };
 
 class SchemaSet {
@@ -66,6 +69,10 @@ SectionSchema schema_from_registry(const std::string& section, const std::string
   schema.names = [] { return Registry<Base>::instance().names(); };
   if (construct)
     schema.construct = [](const std::string& name, const Params& params) { Registry<Base>::instance().make(name, params); };
+  schema.inspect_inputs = [](const std::string& name, const Params& params) -> std::string {
+    const auto* entry = Registry<Base>::instance().find(name);
+    return entry && entry->inspect_inputs ? entry->inspect_inputs(params) : std::string();
+  };
   return schema;
 }
 

@@ -305,7 +305,7 @@ std::vector<ExpandedRun> expand_sweep(const LoadedConfig& loaded, const std::vec
   return runs;
 }
 
-std::string run_id(const YAML::Node& config) {
+std::string run_id(const YAML::Node& config, const std::map<std::string, std::string>& inputs) {
   YAML::Node identity(YAML::NodeType::Map);
   if (config.IsMap()) {
     for (const auto& item : config) {
@@ -313,7 +313,9 @@ std::string run_id(const YAML::Node& config) {
       if (key != "name" && key != "description" && key != "output") identity[key] = item.second;
     }
   }
-  return hex64(fnv1a_64(canonical_yaml(identity)));
+  std::string text = canonical_yaml(identity);
+  for (const auto& [section, input] : inputs) text += "\n#inputs " + section + " " + input;
+  return hex64(fnv1a_64(text));
 }
 
 Shard parse_shard(const std::string& text) {

@@ -16,6 +16,7 @@
 // docs/configs.md for the full rules.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,8 +43,10 @@ std::vector<ExpandedRun> expand_sweep(const LoadedConfig& loaded, const std::vec
                                       size_t max_runs, std::vector<std::string>& errors);
 
 // 16 hex digits of FNV-1a over canonical_yaml(config) without the keys that do not change
-// what a run computes: name, description and output.
-std::string run_id(const YAML::Node& config);
+// what a run computes: name, description and output. `inputs` (section -> identity of the
+// files it reads, e.g. the checkpoint fingerprint) are hashed in too, so the same config over
+// a replaced checkpoint is another run; without inputs the id is that of the config alone.
+std::string run_id(const YAML::Node& config, const std::map<std::string, std::string>& inputs = {});
 
 // `--shard i/N`: run k (0-based, in expansion order) belongs to shard k mod N.
 struct Shard {

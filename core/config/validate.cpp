@@ -206,7 +206,17 @@ void check_string_key(const YAML::Node& config, const std::string& key, Checker&
   check_scalar(node, spec, ParamType::String, key, check);
 }
 
-void check_section(YAML::Node config, const SectionInfo& info, Checker& check, std::vector<ResolvedPath>& resolved_paths) {
+// The section's values with its Path parameters replaced by their resolved absolute paths.
+YAML::Node with_resolved_paths(const YAML::Node& values, const std::string& section,
+                               const std::vector<ResolvedPath>& resolved_paths) {
+  YAML::Node copy = YAML::Clone(values);
+  for (const auto& path : resolved_paths)
+    if (path.path.size() == 2 && path.path[0] == section) copy[path.path[1]] = path.resolved;
+  return copy;
+}
+
+void check_section(YAML::Node config, const SectionInfo& info, Checker& check, std::vector<ResolvedPath>& resolved_paths,
+                   InputIdentities* identities) {
   const std::string section = info.section;
   const std::string selector = info.selector;
   const YAML::Node& const_config = config;
@@ -243,11 +253,17 @@ void check_section(YAML::Node config, const SectionInfo& info, Checker& check, s
   }
   const size_t errors_before = check.errors.size();
   validate_params(values, *specs, section, check.sources, check.context, check.errors, &resolved_paths, selector);
-  if (!schema->construct || check.errors.size() != errors_before) return;
+  if (check.errors.size() != errors_before) return;
   try {
-    schema->construct(name, Params(values, section, &check.sources));
+    if (schema->construct) schema->construct(name, Params(values, section, &check.sources));
+    if (!schema->inspect_inputs) return;
+    const Params inputs(with_resolved_paths(values, section, resolved_paths), section, &check.sources);
+    const std::string identity = schema->inspect_inputs(name, inputs);
+    if (identities && !identity.empty()) (*identities)[section] = identity;
   } catch (const ConfigError& error) {
     check.errors.insert(check.errors.end(), error.messages().begin(), error.messages().end());
+  } catch (const std::exception& error) {  // an entry that did not go through Params::fail
+    check.error(selector_key, error.what());
   }
 }
 
@@ -301,7 +317,7 @@ void validate_params(YAML::Node values, const std::vector<ParamSpec>& specs, con
 }
 
 std::vector<ResolvedPath> validate_run(YAML::Node config, SourceMap& sources, const ValidationContext& context_in,
-                                       std::vector<std::string>& errors) {
+                                       std::vector<std::string>& errors, InputIdentities* identities) {
   ValidationContext context = context_in;
   if (!context.schemas) context.schemas = &global_schemas();
   Checker check{sources, context, errors};
@@ -336,7 +352,7 @@ std::vector<ResolvedPath> validate_run(YAML::Node config, SourceMap& sources, co
     else
       validate_params(config["cache"], cache_section_params(), "cache", sources, context, errors, nullptr);
   }
-  for (const auto& info : config_sections()) check_section(config, info, check, resolved_paths);
+  for (const auto& info : config_sections()) check_section(config, info, check, resolved_paths, identities);
   return resolved_paths;
 }
 

@@ -12,6 +12,7 @@
 // first, then against the current directory.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -35,9 +36,14 @@ struct ResolvedPath {
   std::string resolved;           // absolute path
 };
 
-// Validates (and completes) a whole run config in place; appends messages to `errors`.
+// Identity of the files a run's sections read, by section ("model" -> checkpoint fingerprint);
+// see RegistryEntry::inspect_inputs.
+using InputIdentities = std::map<std::string, std::string>;
+
+// Validates (and completes) a whole run config in place; appends messages to `errors`. When
+// `identities` is given it receives what the sections' inspect_inputs returned.
 std::vector<ResolvedPath> validate_run(YAML::Node config, SourceMap& sources, const ValidationContext& context,
-                                       std::vector<std::string>& errors);
+                                       std::vector<std::string>& errors, InputIdentities* identities = nullptr);
 
 // Validates one parameter map against `specs`; `key_prefix` is its dotted key ("method").
 // Exposed for experiments that keep a nested parameter map of their own.

@@ -17,13 +17,14 @@ namespace {
 
 struct Candidate {
   size_t input = 0;
-  int rank = 0;  // complete 3, skipped 2, failed 1, running 0
+  int rank = 0;  // status_rank
   std::string finished_at;
 };
 
 int status_rank(RunStatus status) {
   switch (status) {
-    case RunStatus::Complete: return 3;
+    case RunStatus::Complete: return 4;
+    case RunStatus::Partial: return 3;
     case RunStatus::Skipped: return 2;
     case RunStatus::Failed: return 1;
     case RunStatus::Running: return 0;

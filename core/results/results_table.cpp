@@ -99,7 +99,7 @@ std::string format_results_table(const Provenance& provenance, const std::vector
   std::ostringstream out;
   out << "sweep " << (provenance.sweep_name.empty() ? "(unnamed)" : provenance.sweep_name) << ": "
       << runs.size() << " runs (" << by_status[RunStatus::Complete] << " complete, "
-      << by_status[RunStatus::Skipped] << " skipped, " << by_status[RunStatus::Failed] << " failed, "
+      << by_status[RunStatus::Partial] << " partial, " << by_status[RunStatus::Skipped] << " skipped, " << by_status[RunStatus::Failed] << " failed, "
       << by_status[RunStatus::Running] << " running)\n";
   out << "git " << provenance.git_commit.substr(0, 12) << (provenance.git_dirty ? "+dirty" : "")
       << "  host " << provenance.host << "  gpu " << provenance.gpu_name << "  updated "
@@ -147,7 +147,7 @@ std::string format_results_table(const Provenance& provenance, const std::vector
   for (const auto& row : rows) emit(row);
 
   for (const auto& run : runs) {
-    if (run.status != RunStatus::Failed && run.status != RunStatus::Skipped) continue;
+    if (run.status == RunStatus::Complete || run.status == RunStatus::Running) continue;
     out << run_status_name(run.status) << " " << clip(run.name.empty() ? run.run_id : run.name, kMaxNameWidth) << ": "
         << clip(run.error.empty() ? "(no error message)" : run.error, kMaxErrorWidth) << "\n";
   }

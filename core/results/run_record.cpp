@@ -150,6 +150,7 @@ const char* run_status_name(RunStatus status) {
     case RunStatus::Complete: return "complete";
     case RunStatus::Failed: return "failed";
     case RunStatus::Skipped: return "skipped";
+    case RunStatus::Partial: return "partial";
   }
   return "running";
 }
@@ -159,8 +160,9 @@ RunStatus parse_run_status(const std::string& text) {
   if (text == "complete") return RunStatus::Complete;
   if (text == "failed") return RunStatus::Failed;
   if (text == "skipped") return RunStatus::Skipped;
+  if (text == "partial") return RunStatus::Partial;
   throw std::invalid_argument("unknown run status '" + text +
-                              "' (expected complete, skipped, failed or running)");
+                              "' (expected complete, partial, skipped, failed or running)");
 }
 
 }  // namespace wq

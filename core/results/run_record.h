@@ -48,8 +48,10 @@ class SampleTable {
 };
 
 // skipped: the run could not be done as configured (a budget below what its method can reach)
-// and computed nothing; `error` says why.
-enum class RunStatus { Running, Complete, Failed, Skipped };
+// and computed nothing; `error` says why. partial: the run finished but more of its samples
+// failed than its config allows (dataset.max_failed_samples); its numbers are kept, `error`
+// says how many failed and the first reason.
+enum class RunStatus { Running, Complete, Failed, Skipped, Partial };
 const char* run_status_name(RunStatus status);
 RunStatus parse_run_status(const std::string& text);
 
@@ -59,7 +61,7 @@ struct RunRecord {
   std::string method;       // method.name
   std::string experiment;   // experiment.kind
   RunStatus status = RunStatus::Running;
-  std::string error;        // set when status == Failed or Skipped
+  std::string error;        // set when status is Failed, Skipped or Partial
   std::string config_yaml;  // resolved config as YAML text
   std::map<std::string, std::string> config_flat;  // dotted key -> scalar text
   std::string started_at, finished_at;             // ISO-8601 UTC

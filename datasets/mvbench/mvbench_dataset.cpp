@@ -118,7 +118,7 @@ MvbenchOptions mvbench_options_from(const Params& params) {
 }
 
 std::vector<ParamSpec> mvbench_param_specs(const std::string& default_task_table) {
-  return {
+  std::vector<ParamSpec> specs = {
       dataset_param("root", ParamType::Path, "", "MVBench root (holds json/ and video/)"),
       dataset_param("json_dir", ParamType::String, "json", "task JSON folder under root"),
       dataset_param("video_dir", ParamType::String, "video", "video folder under root"),
@@ -128,18 +128,22 @@ std::vector<ParamSpec> mvbench_param_specs(const std::string& default_task_table
       dataset_param("num_frames", ParamType::Int, "0", "frames per sample; 0 = preset's (16 / 32)", {}, 0, 1024),
       dataset_param("scoring", ParamType::String, "\"\"", "answer scoring; \"\" = preset's", {"", "official", "strict", "lmms_eval"}),
       dataset_param("limit_per_task", ParamType::Int, "0", "first N questions per task; 0 = all", {}, 0, std::nullopt),
-      max_samples_param(),
   };
+  for (ParamSpec& spec : sample_count_params()) specs.push_back(std::move(spec));
+  return specs;
 }
 
 namespace {
+std::unique_ptr<Dataset> make_mvbench(const Params& params) {
+  return std::make_unique<MvbenchDataset>(mvbench_options_from(params));
+}
+
 const Registration<Dataset> mvbench_registration{{
     "mvbench",
     "MVBench (20 tasks, official VideoChat2 protocol or the lmms-eval preset)",
     mvbench_param_specs("\"\""),
-    [](const Params& params) -> std::unique_ptr<Dataset> {
-      return std::make_unique<MvbenchDataset>(mvbench_options_from(params));
-    },
+    make_mvbench,
+    inspect_by_building(make_mvbench),
 }};
 }  // namespace
 

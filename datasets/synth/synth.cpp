@@ -261,18 +261,34 @@ void generate_into(const std::string& root, const YAML::Node& settings) {
 
 // The generated benchmark is read by the MVBench adapter through the task table the
 // generator wrote; only the default of task_table differs from "mvbench".
+bool generates(const Params& params) {
+  const YAML::Node generate = params.node("generate");
+  return generate.IsMap() && generate.size() > 0;
+}
+
+std::unique_ptr<Dataset> make_synthetic(const Params& params) {
+  MvbenchOptions o = mvbench_options_from(params);
+  o.dataset_name = "synthetic";
+  if (generates(params)) generate_into(o.root, params.node("generate"));
+  if (o.task_table.empty()) o.task_table = (fs::path(o.root) / "task_table.json").string();
+  return std::make_unique<MvbenchDataset>(o);
+}
+
+// A root that `generate` will write is not checked (nothing is generated while validating).
+std::string inspect_synthetic(const Params& params) {
+  if (generates(params)) return "";
+  const std::string root = params.get_string("root");
+  if (!fs::is_directory(root))
+    params.fail("root", "'" + root + "' is not a folder; point it at wq synth output or set dataset.generate to write it");
+  return inspect_by_building(make_synthetic)(params);
+}
+
 const Registration<Dataset> synthetic_registration{{
     "synthetic",
     "Synthetic shapes video-QA (wq synth output, MVBench layout, evidence frames recorded)",
     synthetic_dataset_specs(),
-    [](const Params& params) -> std::unique_ptr<Dataset> {
-      MvbenchOptions o = mvbench_options_from(params);
-      o.dataset_name = "synthetic";
-      const YAML::Node generate = params.node("generate");
-      if (generate.IsMap() && generate.size() > 0) generate_into(o.root, generate);
-      if (o.task_table.empty()) o.task_table = (fs::path(o.root) / "task_table.json").string();
-      return std::make_unique<MvbenchDataset>(o);
-    },
+    make_synthetic,
+    inspect_synthetic,
 }};
 }  // namespace
 

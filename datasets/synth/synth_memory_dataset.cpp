@@ -73,7 +73,7 @@ std::vector<ParamSpec> memory_specs() {
   for (const ParamSpec& spec : synth_param_specs())
     if (spec.name != "out") specs.push_back(spec);
   specs.push_back(dataset_param("num_frames", ParamType::Int, "16", "frames per sample (MVBench's official sampler)", {}, 1, 1024));
-  specs.push_back(max_samples_param());
+  for (ParamSpec& spec : sample_count_params()) specs.push_back(std::move(spec));
   return specs;
 }
 

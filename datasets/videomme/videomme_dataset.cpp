@@ -127,33 +127,41 @@ Score VideommeDataset::score(const Sample& sample, const std::string& generated)
 }
 
 namespace {
+std::vector<ParamSpec> videomme_specs() {
+  std::vector<ParamSpec> specs = {
+      dataset_param("root", ParamType::Path, "", "Video-MME root (annotations + data/)"),
+      dataset_param("annotations", ParamType::String, "videomme.json", "rows of the HF parquet as JSON / JSONL, under root"),
+      dataset_param("video_dir", ParamType::String, "data", "video folder under root"),
+      dataset_param("durations", ParamType::StringList, "[]", "buckets to run; [] = all", {"short", "medium", "long"}),
+      dataset_param("num_frames", ParamType::Int, "32", "uniform frames per video (lmms-eval default 32)", {}, 1, 4096),
+      dataset_param("parsing", ParamType::String, "lmms_eval", "answer extraction", {"lmms_eval", "mcq_extract"}),
+      dataset_param("subtitles", ParamType::Bool, "false", "subtitle prompt (not implemented: must stay false)"),
+      dataset_param("limit", ParamType::Int, "0", "first N questions; 0 = all", {}, 0, std::nullopt),
+  };
+  for (ParamSpec& spec : sample_count_params()) specs.push_back(std::move(spec));
+  return specs;
+}
+
+std::unique_ptr<Dataset> make_videomme(const Params& params) {
+  if (params.get_bool("subtitles")) params.fail("subtitles", "the subtitle prompt is not implemented yet");
+  VideommeOptions o;
+  o.root = params.get_string("root");
+  o.annotations = params.get_string("annotations");
+  o.video_dir = params.get_string("video_dir");
+  o.durations = params.get_string_list("durations");
+  o.num_frames = static_cast<int>(params.get_int("num_frames"));
+  o.parsing = params.get_string("parsing") == "mcq_extract" ? VideommeParsing::McqExtract : VideommeParsing::LmmsEval;
+  o.limit = static_cast<int>(params.get_int("limit"));
+  o.max_samples = static_cast<int>(params.get_int("max_samples"));
+  return std::make_unique<VideommeDataset>(o);
+}
+
 const Registration<Dataset> videomme_registration{{
     "videomme",
     "Video-MME (lmms-eval videomme task: prompt, letter parsing, duration buckets; no subtitles)",
-    {
-        dataset_param("root", ParamType::Path, "", "Video-MME root (annotations + data/)"),
-        dataset_param("annotations", ParamType::String, "videomme.json", "rows of the HF parquet as JSON / JSONL, under root"),
-        dataset_param("video_dir", ParamType::String, "data", "video folder under root"),
-        dataset_param("durations", ParamType::StringList, "[]", "buckets to run; [] = all", {"short", "medium", "long"}),
-        dataset_param("num_frames", ParamType::Int, "32", "uniform frames per video (lmms-eval default 32)", {}, 1, 4096),
-        dataset_param("parsing", ParamType::String, "lmms_eval", "answer extraction", {"lmms_eval", "mcq_extract"}),
-        dataset_param("subtitles", ParamType::Bool, "false", "subtitle prompt (not implemented: must stay false)"),
-        dataset_param("limit", ParamType::Int, "0", "first N questions; 0 = all", {}, 0, std::nullopt),
-        max_samples_param(),
-    },
-    [](const Params& params) -> std::unique_ptr<Dataset> {
-      if (params.get_bool("subtitles")) params.fail("subtitles", "the subtitle prompt is not implemented yet");
-      VideommeOptions o;
-      o.root = params.get_string("root");
-      o.annotations = params.get_string("annotations");
-      o.video_dir = params.get_string("video_dir");
-      o.durations = params.get_string_list("durations");
-      o.num_frames = static_cast<int>(params.get_int("num_frames"));
-      o.parsing = params.get_string("parsing") == "mcq_extract" ? VideommeParsing::McqExtract : VideommeParsing::LmmsEval;
-      o.limit = static_cast<int>(params.get_int("limit"));
-      o.max_samples = static_cast<int>(params.get_int("max_samples"));
-      return std::make_unique<VideommeDataset>(o);
-    },
+    videomme_specs(),
+    make_videomme,
+    inspect_by_building(make_videomme),
 }};
 }  // namespace
 

@@ -129,10 +129,11 @@ int main(int argc, char** argv) {
       }
       const auto outcome = wq::run_sweep(config_path, run_options);
       if (!run_options.dry_run)
-        std::fprintf(stderr, "%zu complete, %zu skipped, %zu failed, %zu already done -> %s\n", outcome.complete,
-                     outcome.skipped, outcome.failed, outcome.already_done, outcome.output.c_str());
+        std::fprintf(stderr, "%zu complete, %zu partial, %zu skipped, %zu failed, %zu already done -> %s\n",
+                     outcome.complete, outcome.partial, outcome.skipped, outcome.failed, outcome.already_done,
+                     outcome.output.c_str());
       if (print_output) std::printf("%s\n", outcome.output.c_str());
-      return outcome.failed ? 1 : 0;
+      return outcome.failed || outcome.partial ? 1 : 0;
     }
     if (*validate) {
       const auto sweep = wq::load_sweep(validate_path, validate_overrides);

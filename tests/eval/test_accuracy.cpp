@@ -43,17 +43,26 @@ TEST(AccuracyExperiment, RowsMetricsSharedContextsAndAFailedSample) {
                                        "}\ndataset: {name: synthetic, root: " + root +
                                        ", num_frames: 8}\nmethod: {name: fp16}\n"
                                        "sweep:\n  variants:\n    - {name: fp16}\n"
-                                       "    - {name: u2, set: {method: {name: uniform, bits: 2, key_group_size: 16, value_group_size: 16}}}\n");
+                                       "    - {name: u2, set: {method: {name: uniform, bits: 2, key_group_size: 16, value_group_size: 16},\n"
+                                       "                       dataset.max_failed_samples: 1}}\n");
   RunnerOptions options;
   options.output = dir + "/c.h5";
   const SweepOutcome outcome = run_sweep(dir + "/c.yaml", options);
   EXPECT_EQ(outcome.failed, 0u);
+  EXPECT_EQ(outcome.partial, 1u);
+  EXPECT_EQ(outcome.complete, 1u);
   std::map<std::string, RunRecord> runs;
   for (auto& run : ResultsFile::open_existing(options.output).read_runs()) runs[run.name] = run;
   ASSERT_EQ(runs.size(), 2u);
+  // A failed sample makes a run partial unless the config allows it (u2 allows one).
+  EXPECT_EQ(runs.at("fp16").status, RunStatus::Partial);
+  EXPECT_NE(runs.at("fp16").error.find("1 of 4 samples failed (dataset.max_failed_samples: 0); first: "
+                                       "flash_count/"), std::string::npos) << runs.at("fp16").error;
+  EXPECT_EQ(runs.at("u2").status, RunStatus::Complete) << runs.at("u2").error;
   for (const auto& [name, run] : runs) {
-    ASSERT_EQ(run.status, RunStatus::Complete) << run.error;
     ASSERT_EQ(run.samples.rows(), 4u);
+    EXPECT_EQ(run.metric_notes.at("ran_on"), "cpu float32");
+    EXPECT_EQ(run.metric_notes.at("model_fingerprint").rfind("fnv1a64:", 0), 0u);
     const auto& failed = column<int64_t>(run, "failed");
     const auto& errors = column<std::string>(run, "error");
     EXPECT_EQ(failed, (std::vector<int64_t>{0, 0, 0, 1}));
@@ -80,6 +89,12 @@ TEST(AccuracyExperiment, RowsMetricsSharedContextsAndAFailedSample) {
   EXPECT_EQ(column<double>(runs.at("fp16"), "t_vision_ms")[0], column<double>(runs.at("u2"), "t_vision_ms")[0]);
   EXPECT_DOUBLE_EQ(runs.at("fp16").metrics.at("bits_effective"), 16.0);
   EXPECT_LT(runs.at("u2").metrics.at("kv_bytes"), 0.9 * runs.at("fp16").metrics.at("kv_bytes"));
+
+  // --resume keeps the complete run and redoes the partial one (its videos may be back).
+  options.resume = true;
+  const SweepOutcome resumed = run_sweep(dir + "/c.yaml", options);
+  EXPECT_EQ(resumed.already_done, 1u);
+  EXPECT_EQ(resumed.partial, 1u);
 }
 
 // A task whose every sample failed keeps its row in the metrics, at 0, and is named.

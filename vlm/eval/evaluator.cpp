@@ -79,6 +79,15 @@ Evaluator::~Evaluator() = default;
 
 std::string Evaluator::family() const { return impl_->lm->family(); }
 
+std::string Evaluator::ran_on() const {
+  const models::Qwen2Decoder& llm = impl_->lm->llm();
+  // Spelled as model.dtype spells it.
+  const at::ScalarType dtype = llm.dtype();
+  const char* name = dtype == at::kBFloat16 ? "bfloat16" : dtype == at::kHalf ? "float16" : dtype == at::kFloat ? "float32"
+                                                                                                                  : c10::toString(dtype);
+  return llm.device().str() + " " + name;
+}
+
 bool Evaluator::packs_on_device() const {
   const models::Qwen2Decoder& llm = impl_->lm->llm();
   const bool half = llm.dtype() == at::kBFloat16 || llm.dtype() == at::kHalf;

@@ -70,6 +70,8 @@ class Evaluator {
   Evaluator& operator=(const Evaluator&) = delete;
 
   std::string family() const;
+  // Where the model runs and in which dtype, e.g. "cuda:0 bfloat16" (recorded as `ran_on`).
+  std::string ran_on() const;
   // Whether packed mode would pack this model's cache on its GPU: a CUDA device, a 16-bit
   // dtype, a build with the CUDA kernels and a head dim they read (what cache.mode auto picks).
   bool packs_on_device() const;

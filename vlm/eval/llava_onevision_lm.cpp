@@ -74,6 +74,7 @@ const Registration<VideoLm> registration{{
     [](const Params& params) -> std::unique_ptr<VideoLm> {
       return std::make_unique<LlavaOnevisionLm>(model_options(params));
     },
+    [](const Params& params) { return inspect_checkpoint(params, {"llava_onevision"}); },
 }};
 
 }  // namespace

@@ -81,10 +81,12 @@ class Qwen2VLLm : public VideoLm {
 
 std::unique_ptr<VideoLm> make(const Params& params) { return std::make_unique<Qwen2VLLm>(model_options(params)); }
 
+std::string inspect(const Params& params) { return inspect_checkpoint(params, {"qwen2_vl", "qwen2_5_vl"}); }
+
 const Registration<VideoLm> qwen2_vl{{"qwen2_vl", "Qwen2-VL (ViT with 2-D RoPE, 2x2 merge, M-RoPE LLM)",
-                                      model_param_specs(), make}};
+                                      model_param_specs(), make, inspect}};
 const Registration<VideoLm> qwen2_5_vl{{"qwen2_5_vl", "Qwen2.5-VL (window-attention ViT, M-RoPE LLM)",
-                                        model_param_specs(), make}};
+                                        model_param_specs(), make, inspect}};
 
 }  // namespace
 }  // namespace wq::eval

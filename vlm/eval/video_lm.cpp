@@ -3,10 +3,15 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "core/config/param_spec.h"
 #include "core/config/schema.h"
+#include "vlm/models/checkpoint_fingerprint.h"
+#include "vlm/models/model_config.h"
+#include "vlm/models/safetensors.h"
+#include "vlm/models/video_preprocess.h"
 
 namespace wq::eval {
 namespace {
@@ -54,6 +59,33 @@ models::LoadOptions load_options(const ModelOptions& options) {
   else if (options.dtype == "float16") load.dtype = at::kHalf;
   else throw std::invalid_argument("model.dtype: unknown '" + options.dtype + "'");
   return load;
+}
+
+std::string inspect_checkpoint(const Params& params, const std::vector<std::string>& model_types) {
+  const ModelOptions options = model_options(params);
+  try {
+    const std::string config_file = (std::filesystem::path(options.path) / "config.json").string();
+    const models::ModelConfig config = models::load_model_config(config_file);
+    if (std::find(model_types.begin(), model_types.end(), config.model_type) == model_types.end()) {
+      std::string readable;
+      for (const auto& type : model_types) readable += (readable.empty() ? "" : " or ") + type;
+      params.fail("path", config_file + " has model_type '" + config.model_type + "'; this model.name reads " + readable);
+    }
+    std::string tokenizer;
+    try {
+      tokenizer = tokenizer_path(options);
+    } catch (const std::invalid_argument& error) {
+      params.fail(options.tokenizer.empty() ? "path" : "tokenizer", error.what());
+    }
+    const std::vector<std::string> text_files = {config_file, models::read_processor_config_file(options.path).second,
+                                                 tokenizer};
+    // Random weights are drawn from config.json and the seed: no weight files to read or name.
+    const std::vector<std::string> weight_files =
+        options.random_weights ? std::vector<std::string>{} : models::Checkpoint::open(options.path).files();
+    return models::checkpoint_fingerprint(text_files, weight_files);
+  } catch (const models::CheckpointError& error) {
+    params.fail("path", error.what());
+  }
 }
 
 std::string tokenizer_path(const ModelOptions& options) {

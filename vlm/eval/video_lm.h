@@ -80,6 +80,11 @@ std::vector<ParamSpec> model_param_specs();
 // Reads them; device "auto" must have been resolved by the caller (else it means cpu).
 ModelOptions model_options(const Params& params);
 models::LoadOptions load_options(const ModelOptions& options);
+// The registry entries' inspect_inputs: checks that the checkpoint folder holds a config.json
+// of one of `model_types`, a processor config, the tokenizer and (unless random_weights)
+// safetensors whose headers and shard index agree, without loading weights; returns the
+// checkpoint's fingerprint (models/checkpoint_fingerprint.h). Fails through Params::fail.
+std::string inspect_checkpoint(const Params& params, const std::vector<std::string>& model_types);
 // options.tokenizer, else <path>/tokenizer.json; throws naming the path when absent.
 std::string tokenizer_path(const ModelOptions& options);
 

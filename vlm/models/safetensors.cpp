@@ -161,6 +161,12 @@ std::vector<std::string> Checkpoint::names() const {
   return out;
 }
 
+std::vector<std::string> Checkpoint::files() const {
+  std::vector<std::string> out;
+  for (const auto& file : files_) out.push_back(file->path());
+  return out;
+}
+
 const std::string& Checkpoint::file_of(const std::string& name) const {
   auto it = where_.find(name);
   return it == where_.end() ? index_path_ : files_[it->second]->path();

@@ -47,6 +47,8 @@ class Checkpoint {
   const std::string& folder() const { return folder_; }
   bool contains(const std::string& name) const { return where_.count(name) != 0; }
   std::vector<std::string> names() const;
+  // The .safetensors files, in load order.
+  std::vector<std::string> files() const;
   // File that holds `name` (for error messages); the index file path if it is absent.
   const std::string& file_of(const std::string& name) const;
 
