@@ -120,7 +120,7 @@ SweepOutcome run_sweep(const std::string& config_path, const RunnerOptions& opti
   Provenance provenance = collect_provenance(options.argv, seed, sweep.name);
   provenance.sweep_fingerprint = sweep_fingerprint(run_ids(sweep.runs));
   provenance.extra["config_file"] = config_path;
-  ResultsFile results = ResultsFile::open_or_create(outcome.output, provenance);
+  ResultsFile results = ResultsFile::open_or_create(outcome.output, provenance, run_ids(sweep.runs));
   const auto statuses = results.run_statuses();
 
   SweepProgress progress(runs.size());

@@ -11,9 +11,14 @@ not know are passed through, as the schema asks of readers.
 """
 import sys
 
-import h5py
-import numpy as np
-import pandas as pd
+if __name__ == "__main__":
+    import wq_python  # this folder is first on sys.path when run as a script
+
+    wq_python.require("h5py", "numpy", "pandas")
+
+import h5py  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 
 # Run-group attributes that describe the run (the rest of its data is in subgroups).
 RUN_ATTRIBUTES = ("name", "method", "experiment", "status", "error", "started_at", "finished_at")

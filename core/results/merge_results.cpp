@@ -8,6 +8,7 @@
 #include "core/results/atomic_replace.h"
 #include "core/results/h5_copy.h"
 #include "core/results/h5_util.h"
+#include "core/results/provenance.h"
 #include "core/results/provenance_io.h"
 #include "core/results/run_group_io.h"
 
@@ -88,9 +89,33 @@ void check_inputs_agree(const std::vector<std::string>& inputs,
   }
 }
 
+// --union: the same run id in two files must be the same run. Ids already hash the config
+// (less name, description and output) and the checkpoint; what can still differ is where the
+// files lived (absolute paths) and, in a file a future version wrote, its config spelling.
+void check_same_run(const std::string& id, const std::string& a_file, const H5::Group& a,
+                    const std::string& b_file, const H5::Group& b) {
+  const RunRecord first = h5::read_run_group(a, id, ReadDepth::Summary);
+  const RunRecord second = h5::read_run_group(b, id, ReadDepth::Summary);
+  auto differs = [](const std::string& key, const std::string& x, const std::string& y) {
+    if (key == "name" || key == "description" || key == "output") return false;
+    const bool both_absolute_paths = !x.empty() && !y.empty() && x[0] == '/' && y[0] == '/';
+    return x != y && !both_absolute_paths;
+  };
+  std::map<std::string, std::string> keys = first.config_flat;
+  keys.insert(second.config_flat.begin(), second.config_flat.end());
+  for (const auto& [key, unused] : keys) {
+    const auto x = first.config_flat.find(key), y = second.config_flat.find(key);
+    const std::string xs = x == first.config_flat.end() ? "(absent)" : x->second;
+    const std::string ys = y == second.config_flat.end() ? "(absent)" : y->second;
+    if (differs(key, xs, ys))
+      throw std::runtime_error("cannot merge: run " + id + " is in '" + a_file + "' and '" + b_file +
+                               "' with different configs (" + key + ": '" + xs + "' vs '" + ys + "')");
+  }
+}
+
 }  // namespace
 
-MergeSummary merge_results(const std::vector<std::string>& inputs, const std::string& output) {
+MergeSummary merge_results(const std::vector<std::string>& inputs, const std::string& output, MergeMode mode) {
   if (inputs.empty()) throw std::invalid_argument("merge_results: no input files");
   if (file_exists(output) && std::find(inputs.begin(), inputs.end(), output) == inputs.end()) {
     throw std::runtime_error("cannot merge into '" + output +
@@ -106,7 +131,7 @@ MergeSummary merge_results(const std::vector<std::string>& inputs, const std::st
       }
       provenances.push_back(h5::read_provenance(files.back()));
     }
-    check_inputs_agree(inputs, provenances);
+    if (mode == MergeMode::ShardsOfOneSweep) check_inputs_agree(inputs, provenances);
 
     // Pick one source per run id, keeping the order in which ids first appear.
     MergeSummary summary;
@@ -124,6 +149,9 @@ MergeSummary merge_results(const std::vector<std::string>& inputs, const std::st
           chosen.emplace(id, candidate);
         } else {
           ++summary.duplicates;
+          if (mode == MergeMode::UnionOfSweeps)
+            check_same_run(id, inputs[it->second.input], files[it->second.input].openGroup("runs").openGroup(id),
+                           inputs[i], run);
           if (better(candidate, it->second)) it->second = candidate;
         }
       }
@@ -134,7 +162,14 @@ MergeSummary merge_results(const std::vector<std::string>& inputs, const std::st
     try {
       {
         H5::H5File merged = h5::create_file(temp);
-        h5::write_provenance(merged, merged_provenance(provenances));
+        Provenance provenance = merged_provenance(provenances);
+        if (mode == MergeMode::UnionOfSweeps) {
+          std::vector<std::string> names;
+          for (const auto& input : provenances) names.push_back(input.sweep_name);
+          provenance.sweep_name = join_distinct(names);
+          provenance.sweep_fingerprint = sweep_fingerprint(order);  // the union's own list of runs
+        }
+        h5::write_provenance(merged, provenance);
         h5::write_string_list(merged, "merged_from", inputs);
         H5::Group runs = h5::create_ordered_group(merged, "runs");
         for (const auto& id : order) {

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "wq_build_info.h"  // generated at build time by cmake/build_info.cmake
+
 #if __has_include(<torch/version.h>)
 // Only this small header: the results code must not pull the whole of LibTorch in.
 #include <torch/version.h>
@@ -35,32 +37,9 @@ std::string command_output(const std::string& command, bool& ok) {
   return output;
 }
 
-std::string shell_quote(const std::string& text) {
-  std::string quoted = "'";
-  for (char c : text) {
-    if (c == '\'') quoted += "'\\''";
-    else quoted += c;
-  }
-  return quoted + "'";
-}
-
-std::string source_dir() {
-#ifdef WQ_SOURCE_DIR
-  return WQ_SOURCE_DIR;
-#else
-  return ".";
-#endif
-}
-
 void fill_git(Provenance& provenance) {
-  const std::string git = "git -C " + shell_quote(source_dir());
-  bool ok = false;
-  const std::string commit = command_output(git + " rev-parse HEAD", ok);
-  if (!ok || commit.empty()) return;  // not a checkout, or no git: keep "unknown"
-  provenance.git_commit = commit;
-  // Untracked files do not make a tree dirty: results/ and build folders are untracked.
-  const std::string changes = command_output(git + " status --porcelain --untracked-files=no", ok);
-  provenance.git_dirty = ok && !changes.empty();
+  provenance.git_commit = WQ_BUILD_GIT_COMMIT;
+  provenance.git_dirty = WQ_BUILD_GIT_DIRTY != 0;
 }
 
 std::string cpu_model() {
@@ -121,14 +100,6 @@ std::string cuda_version() {
 #endif
 }
 
-std::string wq_version() {
-#ifdef WQ_VERSION
-  return WQ_VERSION;
-#else
-  return "unknown";
-#endif
-}
-
 }  // namespace
 
 Provenance collect_provenance(const std::vector<std::string>& argv, int64_t seed,
@@ -143,7 +114,7 @@ Provenance collect_provenance(const std::vector<std::string>& argv, int64_t seed
   provenance.gpu_name = gpu_names();
   provenance.torch_version = torch_version();
   provenance.cuda_version = cuda_version();
-  provenance.wq_version = wq_version();
+  provenance.wq_version = WQ_VERSION;
   provenance.created_at = provenance.updated_at = utc_now_iso8601();
   return provenance;
 }

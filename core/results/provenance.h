@@ -32,9 +32,9 @@ struct Provenance {
   std::map<std::string, std::string> extra;
 };
 
-// Gathers the provenance of the current process: git commit and dirty flag of the source
-// tree (WQ_SOURCE_DIR when compiled in, else the current directory; "unknown" outside git),
-// hostname, CPU model, GPU names from nvidia-smi ("none" without it), LibTorch and CUDA
+// Gathers the provenance of the current process: the git commit, dirty flag (tracked files
+// changed) and version of the sources this library was built from, recorded at build time by
+// cmake/build_info.cmake ("unknown" when built outside a git checkout), hostname, CPU model, GPU names from nvidia-smi ("none" without it), LibTorch and CUDA
 // versions this library was built with, and created_at = updated_at = now.
 Provenance collect_provenance(const std::vector<std::string>& argv, int64_t seed,
                               const std::string& sweep_name);

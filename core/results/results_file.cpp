@@ -1,6 +1,7 @@
 #include "core/results/results_file.h"
 
 #include <cstdio>
+#include <set>
 #include <stdexcept>
 
 #include "core/results/atomic_replace.h"
@@ -32,7 +33,9 @@ void create_results_file(const std::string& path, const Provenance& provenance) 
   }
 }
 
-void check_same_sweep(const std::string& path, const Provenance& stored, const Provenance& given) {
+// `stored_ids`: the runs the file holds; `sweep_ids`: the runs of the sweep opening it.
+void check_same_sweep(const std::string& path, const Provenance& stored, const Provenance& given,
+                      const std::vector<std::string>& stored_ids, const std::vector<std::string>& sweep_ids) {
   auto differ = [](const std::string& a, const std::string& b) {
     return !a.empty() && !b.empty() && a != b;
   };
@@ -40,12 +43,21 @@ void check_same_sweep(const std::string& path, const Provenance& stored, const P
     throw std::runtime_error("results file '" + path + "' belongs to sweep '" + stored.sweep_name +
                              "', not '" + given.sweep_name + "'");
   }
-  if (differ(stored.sweep_fingerprint, given.sweep_fingerprint)) {
-    throw std::runtime_error("results file '" + path + "' holds sweep '" + stored.sweep_name +
-                             "' with another list of runs (sweep_fingerprint " +
-                             stored.sweep_fingerprint + " != " + given.sweep_fingerprint +
-                             "): the config changed; write to a new file");
+  if (!differ(stored.sweep_fingerprint, given.sweep_fingerprint)) return;
+  // A sweep that grew (a value added to a grid, a variant added) extends its file.
+  const std::set<std::string> sweep(sweep_ids.begin(), sweep_ids.end());
+  size_t foreign = 0;
+  std::string example;
+  for (const auto& id : stored_ids) {
+    if (sweep.count(id)) continue;
+    if (foreign++ == 0) example = id;
   }
+  if (foreign == 0 && !sweep_ids.empty()) return;
+  throw std::runtime_error("results file '" + path + "' holds sweep '" + stored.sweep_name +
+                           "' with another list of runs (sweep_fingerprint " + stored.sweep_fingerprint + " != " +
+                           given.sweep_fingerprint + "; " + std::to_string(foreign) +
+                           " of its runs are not in this sweep, e.g. run " + example +
+                           "): write to a new file, or combine the two with wq merge --union");
 }
 
 H5::Group open_runs(const H5::H5File& file, const std::string& path) {
@@ -57,7 +69,8 @@ H5::Group open_runs(const H5::H5File& file, const std::string& path) {
 
 }  // namespace
 
-ResultsFile ResultsFile::open_or_create(const std::string& path, const Provenance& provenance) {
+ResultsFile ResultsFile::open_or_create(const std::string& path, const Provenance& provenance,
+                                        const std::vector<std::string>& sweep_run_ids) {
   ResultsFile results(path);
   results.writer_git_commit_ = provenance.git_commit;
   results.writer_host_ = provenance.host;
@@ -75,7 +88,9 @@ ResultsFile ResultsFile::open_or_create(const std::string& path, const Provenanc
     }
   }
   if (!created) {
-    check_same_sweep(path, results.provenance(), provenance);
+    std::vector<std::string> stored_ids;
+    for (const auto& [id, status] : results.run_statuses()) stored_ids.push_back(id);
+    check_same_sweep(path, results.provenance(), provenance, stored_ids, sweep_run_ids);
     results.update_provenance(provenance);
   }
   return results;

@@ -24,11 +24,13 @@ namespace wq {
 class ResultsFile {
  public:
   // Opens `path` for a sweep, creating it (with `provenance` and an empty /runs) if absent.
-  // An existing file must belong to the same sweep: a different non-empty sweep_name or
-  // sweep_fingerprint throws. Its root provenance is then replaced by `provenance` except
-  // created_at, which keeps the file's first value (each run keeps its own writer stamp).
-  // Stale temporary copies left by killed writers are removed.
-  static ResultsFile open_or_create(const std::string& path, const Provenance& provenance);
+  // An existing file must belong to the same sweep: a different non-empty sweep_name throws,
+  // and so does a different sweep_fingerprint unless every run the file holds is one of
+  // `sweep_run_ids` (the sweep grew: the file is extended). Its root provenance is then
+  // replaced by `provenance` except created_at, which keeps the file's first value (each run
+  // keeps its own writer stamp). Stale temporary copies left by killed writers are removed.
+  static ResultsFile open_or_create(const std::string& path, const Provenance& provenance,
+                                    const std::vector<std::string>& sweep_run_ids = {});
   // Opens an existing file for reading (throws if it is absent or not a results file).
   static ResultsFile open_existing(const std::string& path);
 

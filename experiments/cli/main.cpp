@@ -73,9 +73,13 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> merge_inputs;
   std::string merge_output;
-  auto* merge = app.add_subcommand("merge", "Combine the shard files of one sweep into one file");
+  bool merge_union = false;
+  auto* merge = app.add_subcommand("merge", "Combine the shard files of one sweep (or with --union, of several) into one file");
   merge->add_option("inputs", merge_inputs, "shard result files")->required()->check(CLI::ExistingFile);
   merge->add_option("-o,--out", merge_output, "merged results file")->required();
+  merge->add_flag("--union", merge_union,
+                  "combine files of different sweeps (e.g. a grown grid run elsewhere); refuses only a run id "
+                  "present twice with different configs");
 
   std::string synth_out;
   long long synth_seed = 0;
@@ -164,7 +168,8 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*merge) {
-      const auto summary = wq::merge_results(merge_inputs, merge_output);
+      const auto summary = wq::merge_results(merge_inputs, merge_output,
+                                             merge_union ? wq::MergeMode::UnionOfSweeps : wq::MergeMode::ShardsOfOneSweep);
       std::printf("%s: %zu run(s), %zu complete, %zu duplicate(s) resolved\n", merge_output.c_str(),
                   summary.runs, summary.complete, summary.duplicates);
       return 0;

@@ -8,19 +8,25 @@ The frame count is dataset.num_frames for accuracy runs (configs/paper/efficienc
 protocol on a model) and experiment.frames for kv_fidelity runs (synthetic caches); it needs
 at least two values. Default latency: the per-token decode time for accuracy runs, plan +
 build time (t_search_ms_mean + t_quant_ms_mean) for kv_fidelity runs; several --latency
-metrics are added up. The memory panel needs kv_bytes and is left out without it.
+metrics are added up. The memory panel needs kv_bytes and is left out without it. Writes
+<stem>_latency_memory.png/.pdf (..._latency_memory_<metric+metric> with --latency other than
+the default) and prints the PNG path; skipped and failed runs are listed under the plot.
 """
 import argparse
 import os
 import re
 import sys
 
-import matplotlib
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import wq_python  # noqa: E402
+
+wq_python.require("h5py", "pandas", "matplotlib")
+
+import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import figures  # noqa: E402  (this folder: first on sys.path when run as a script)
 import wq_results  # noqa: E402
 
@@ -45,11 +51,12 @@ def variant(name, key):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("results")
-    parser.add_argument("-o", "--out-dir", default="figures")
+    figures.add_common_arguments(parser)
     parser.add_argument("--latency", nargs="+", help="timing metrics to add up into the latency panel")
     args = parser.parse_args()
 
-    frame = wq_results.runs(args.results, status="complete")
+    every = wq_results.runs(args.results)
+    frame = every[every["status"] == "complete"].reset_index(drop=True) if not every.empty else every
     if frame.empty:
         sys.exit(f"latency_memory: {args.results} has no complete runs")
     key = frames_key(frame)
@@ -57,12 +64,14 @@ def main():
         sys.exit(f"latency_memory: {args.results} needs runs at two or more values of "
                  f"{' or '.join(FRAME_KEYS)} (e.g. configs/paper/efficiency.yaml)")
     frames = "config." + key
-    args.latency = args.latency or DEFAULT_LATENCY.get(frame["experiment"].iloc[0], DEFAULT_LATENCY["kv_fidelity"])
+    default_latency = DEFAULT_LATENCY.get(frame["experiment"].iloc[0], DEFAULT_LATENCY["kv_fidelity"])
+    args.latency = args.latency or default_latency
     missing = [m for m in args.latency if m not in frame.columns]
     if missing:
         sys.exit(f"latency_memory: {args.results} lacks timing metric(s) {missing}; present: "
                  f"{sorted(c for c in frame.columns if not c.startswith('config.') and c != 'run_id')}")
     has_bytes = "kv_bytes" in frame.columns
+    notes = figures.left_out_notes(figures.left_out(every, args.latency))
 
     frame = frame.assign(_variant=frame["name"].map(lambda name: variant(name, key)),
                          _latency=frame[args.latency].sum(axis=1))
@@ -80,9 +89,14 @@ def main():
         ax.set_xlabel("frames")
         ax.grid(True, alpha=0.3)
     axes[0][-1].legend(fontsize=7)
-    fig.suptitle(os.path.basename(args.results))
-    fig.tight_layout()
-    print(figures.save(fig, args.out_dir, args.results, "latency_memory"))
+    fig.suptitle(figures.title(args.results, frame, "latency and memory vs frames"), fontsize=10)
+    fig.tight_layout(rect=(0, figures.footnote(fig, notes), 1, 1))
+    latency_name = "+".join(args.latency) if args.latency != default_latency else ""
+    paths = figures.save(fig, figures.output_stem(args.out_dir, args.results, "latency_memory", latency_name))
+    if args.describe:
+        figures.describe(fig, args.describe, "latency_memory", paths, latency=args.latency, notes=notes)
+    plt.close(fig)
+    figures.report(paths, notes)
 
 
 if __name__ == "__main__":

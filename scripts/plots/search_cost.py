@@ -5,17 +5,22 @@ one line per run (method variant), from search_cost runs (PNG and PDF).
     search_cost.py results/search_cost.h5 -o figures/
 
 Reads each run's t_search_ms/<tokens> metrics (the median of the timed plan() calls).
+Writes <stem>_search_cost.png/.pdf and prints the PNG path.
 """
 import argparse
 import os
 import sys
 
-import matplotlib
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import wq_python  # noqa: E402
+
+wq_python.require("h5py", "pandas", "matplotlib")
+
+import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import figures  # noqa: E402  (this folder: first on sys.path when run as a script)
 import wq_results  # noqa: E402
 
@@ -25,10 +30,11 @@ PREFIX = "t_search_ms/"
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("results")
-    parser.add_argument("-o", "--out-dir", default="figures")
+    figures.add_common_arguments(parser)
     args = parser.parse_args()
 
-    frame = wq_results.runs(args.results, status="complete", config=False)
+    every = wq_results.runs(args.results, config=False)
+    frame = every[every["status"] == "complete"].reset_index(drop=True) if not every.empty else every
     if frame.empty:
         sys.exit(f"search_cost: {args.results} has no complete runs")
     columns = sorted((c for c in frame.columns if c.startswith(PREFIX)), key=lambda c: int(c[len(PREFIX):]))
@@ -48,9 +54,14 @@ def main():
     ax.set_ylabel("bit-width search time (ms, median)")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
-    ax.set_title(os.path.basename(args.results))
-    fig.tight_layout()
-    print(figures.save(fig, args.out_dir, args.results, "search_cost"))
+    ax.set_title(figures.title(args.results, frame, "bit-width search time vs visual tokens"), fontsize=10)
+    notes = figures.left_out_notes(figures.left_out(every))
+    fig.tight_layout(rect=(0, figures.footnote(fig, notes), 1, 1))
+    paths = figures.save(fig, figures.output_stem(args.out_dir, args.results, "search_cost"))
+    if args.describe:
+        figures.describe(fig, args.describe, "search_cost", paths, notes=notes)
+    plt.close(fig)
+    figures.report(paths, notes)
 
 
 if __name__ == "__main__":

@@ -4,17 +4,23 @@ that window to low bits, evidence windows marked (PNG and PDF), one panel per ru
 the run's Spearman correlations in the title. Reads `sensitivity` runs of either source.
 
     sensitivity.py results/sensitivity.h5 -o figures/ [--log-y]
+
+Writes <stem>_sensitivity.png/.pdf (..._logy with --log-y) and prints the PNG path.
 """
 import argparse
 import os
 import sys
 
-import matplotlib
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import wq_python  # noqa: E402
+
+wq_python.require("h5py", "pandas", "matplotlib")
+
+import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import figures  # noqa: E402  (this folder: first on sys.path when run as a script)
 import wq_results  # noqa: E402
 
@@ -24,11 +30,12 @@ NEEDED = ("similarity", "damage", "relevant")
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("results")
-    parser.add_argument("-o", "--out-dir", default="figures")
+    figures.add_common_arguments(parser)
     parser.add_argument("--log-y", action="store_true", help="logarithmic damage axis")
     args = parser.parse_args()
 
-    runs = wq_results.runs(args.results, status="complete", config=False)
+    every = wq_results.runs(args.results, config=False)
+    runs = every[every["status"] == "complete"].reset_index(drop=True) if not every.empty else every
     if runs.empty or "experiment" not in runs or not (runs["experiment"] == "sensitivity").any():
         found = sorted(set(runs["experiment"])) if "experiment" in runs else []
         sys.exit(f"sensitivity: {args.results} has no complete sensitivity runs (experiments: {found})")
@@ -55,8 +62,15 @@ def main():
             ax.set_yscale("log")
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    print(figures.save(fig, args.out_dir, args.results, "sensitivity"))
+    fig.suptitle(figures.title(args.results, runs, "window damage vs similarity"), fontsize=10)
+    notes = figures.left_out_notes(figures.left_out(every))
+    fig.tight_layout(rect=(0, figures.footnote(fig, notes), 1, 1))
+    paths = figures.save(fig, figures.output_stem(args.out_dir, args.results, "sensitivity",
+                                                  "logy" if args.log_y else ""))
+    if args.describe:
+        figures.describe(fig, args.describe, "sensitivity", paths, notes=notes)
+    plt.close(fig)
+    figures.report(paths, notes)
 
 
 if __name__ == "__main__":

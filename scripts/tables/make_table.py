@@ -6,8 +6,12 @@ effective-bits column, then the chosen metrics; the best value of each metric co
 
     make_table.py results/quickstart.h5 [--metrics attn_out_rel_err attn_kl] [--format latex]
 
-Metric direction: names ending in err/kl/_ms/bytes/failed and t_* timings are lower-is-better,
-others higher.
+Which value is best follows the metric's direction, from DIRECTION_RULES below (higher:
+accuracies; lower: errors, divergences, timings, bytes, failed samples, effective bits; none:
+findings such as rank correlations, never bolded). The FP16 rows are the reference, not
+contenders: the best is taken over the other rows (over all rows when there are no others).
+A column whose compared values all tie (every samples_failed 0) bolds nothing. Skipped and
+failed runs are listed under the table.
 """
 import argparse
 import os
@@ -15,20 +19,55 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import wq_python  # noqa: E402
+
+wq_python.require("h5py", "pandas")
+
+import pandas as pd  # noqa: E402
+
 import wq_results  # noqa: E402
+
+HIGHER, LOWER = "higher", "lower"
+REFERENCE_METHOD = "fp16"
+
+# Which way is better, by metric name: the first rule whose pattern matches the whole name
+# decides; a name no rule matches has no direction, and its column is never bolded.
+DIRECTION_RULES = [
+    # pattern                                   direction  covers
+    (r"accuracy(_[a-z_]+)?(/.+)?",              HIGHER,    "accuracy, accuracy/<task> (attribute_at_event too), "
+                                                           "accuracy_answered, accuracy_task_mean, accuracy_fp"),
+    (r"samples_failed",                         LOWER,     "samples that could not be evaluated"),
+    (r"t_.+",                                   LOWER,     "timings: t_search_ms/<tokens>, t_quant_ms_mean, "
+                                                           "t_decode_per_token_ms_median"),
+    (r".+_ms(_mean|_median|_p90)?(/.+)?",       LOWER,     "any other time in milliseconds"),
+    (r".*bytes(_fp16)?(_mean)?",                LOWER,     "memory: kv_bytes, kv_allocated_bytes, peak_memory_bytes, "
+                                                           "peak_method_memory_bytes"),
+    (r".*(_err|_kl)(_mean)?",                   LOWER,     "errors, divergences: attn_out_rel_err, k_rel_err, attn_kl"),
+    (r"bits_(effective|nominal)(_mean)?",       LOWER,     "bits per element: a smaller cache"),
+    (r"compression_ratio",                      HIGHER,    "fp16 bytes over compressed bytes"),
+    (r"spearman_.+|damage_.+|evidence_recall_at_k|relevant_mass_.+|budget_floor_bits",
+                                                None,      "findings and diagnostics, not targets"),
+]
+
+
+def direction(metric):
+    """HIGHER, LOWER or None (no best) for a metric name, by the first matching rule."""
+    for pattern, way, _ in DIRECTION_RULES:
+        if re.fullmatch(pattern, metric):
+            return way
+    return None
+
+
+def lower_is_better(metric):
+    """True for the metrics DIRECTION_RULES makes lower-is-better."""
+    return direction(metric) == LOWER
+
 
 DEFAULT_METRICS = {
     "accuracy": ["accuracy", "samples_failed"],
     "kv_fidelity": ["attn_out_rel_err", "attn_kl", "k_rel_err", "v_rel_err"],
     "search_cost": None,  # every t_search_ms/<N> column
 }
-
-
-def lower_is_better(metric):
-    """Errors, divergences, bytes, timings (t_search_ms/1024, t_quant_ms_mean) and failed
-    counts; not a per-task accuracy whose task name happens to contain "t_"
-    (accuracy/attribute_at_event)."""
-    return metric.endswith(("err", "kl", "_ms", "bytes", "_ms_mean", "failed")) or metric.startswith("t_")
 
 
 def choose_metrics(frame, requested):
@@ -64,20 +103,33 @@ def order_rows(frame):
         ["_fp16", "method", "_name"])
 
 
+def contenders(frame):
+    """Rows that compete for bold: all but the FP16 reference rows, unless those are all."""
+    mask = frame["method"] != REFERENCE_METHOD
+    return mask if mask.any() else ~mask
+
+
+def best_value(frame, metric):
+    """The value to bold in a metric's column, or None: no direction, not numeric, or every
+    compared value equal (nothing stands out)."""
+    way = direction(metric)
+    values = pd.to_numeric(frame.loc[contenders(frame), metric], errors="coerce").dropna()
+    if way is None or values.nunique() < 2:
+        return None
+    return values.min() if way == LOWER else values.max()
+
+
 def render(frame, metrics, fmt):
     columns = ["run", "method"] + (["bits_effective"] if "bits_effective" in frame.columns else []) + metrics
-    best = {}
-    for m in metrics:
-        values = frame[m].dropna()
-        if len(values):
-            best[m] = values.min() if lower_is_better(m) else values.max()
+    best = {m: value for m in metrics if (value := best_value(frame, m)) is not None}
+    competing = contenders(frame)
 
     def cell(row, column):
         value = row[column]
         if column in ("run", "method"):
             return str(value)
         text = f"{value:.4g}" if isinstance(value, float) else str(value)
-        if column in best and value == best[column]:
+        if column in best and competing[row.name] and value == best[column]:
             return f"**{text}**" if fmt == "markdown" else f"\\textbf{{{text}}}"
         return text
 
@@ -102,16 +154,19 @@ def render(frame, metrics, fmt):
     return "\n".join(lines)
 
 
-def skipped_note(path, fmt):
-    """Runs recorded as skipped (a budget below the method's floor), listed under the table with
-    their reason, so a missing row is never mistaken for a run that was not configured."""
-    skipped = wq_results.runs(path, status="skipped", config=False)
-    if skipped.empty:
-        return ""
+def left_out_note(path, fmt):
+    """Runs recorded as skipped (a budget below the method's floor) or failed, listed under the
+    table with their reason, so a missing row is never mistaken for a run that was not
+    configured."""
     comment = "%" if fmt == "latex" else ""
-    lines = ["", "", f"{comment}Skipped, not run:"]
-    for _, run in skipped.iterrows():
-        lines.append(f"{comment}- {run['name']}: {run.get('error', '')}")
+    lines = []
+    for status, heading in (("skipped", "Skipped, not run:"), ("failed", "Failed:")):
+        runs = wq_results.runs(path, status=status, config=False)
+        if runs.empty:
+            continue
+        lines += ["", "", f"{comment}{heading}"] if not lines else ["", f"{comment}{heading}"]
+        for _, run in runs.iterrows():
+            lines.append(f"{comment}- {run['name']}: {run.get('error', '')}")
     return "\n".join(lines)
 
 
@@ -127,7 +182,7 @@ def main():
         sys.exit(f"make_table: {args.results} has no complete runs")
     frame = frame.rename(columns={"name": "run"})
     metrics = choose_metrics(frame, args.metrics)
-    text = render(order_rows(frame), metrics, args.format) + skipped_note(args.results, args.format)
+    text = render(order_rows(frame), metrics, args.format) + left_out_note(args.results, args.format)
     if args.output:
         with open(args.output, "w") as out:
             out.write(text + "\n")

@@ -2,7 +2,11 @@
 // need, and otherwise exit non-zero with a message that says what is missing.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <set>
+#include <utility>
+#include <vector>
 
 #include "repro_util.h"
 
@@ -27,8 +31,22 @@ class PlotScripts : public ::testing::Test {
                "  variants:\n"
                "    - {name: token_mixed, set: {method: {name: token_mixed, bits: [4, 2, 1], budget_bits: 5.0, group_size: 16, residual: 0}}}\n"
                "    - {name: windowquant, set: {method: {name: windowquant, bits: [4, 2, 1], budget_bits: 5.0, residual: 0}}}\n");
+    // FP16, two methods, and a budget below windowquant's floor (2.03 bits here): a skipped run.
+    write_file(dir_ + "/pareto.yaml",
+               "name: pareto\n"
+               "experiment: {kind: kv_fidelity, samples: 2, layers: 2, kv_heads: 2, q_heads: 4, head_dim: 64,\n"
+               "             frames: 8, tokens_per_frame: 8, relevant_frames: 2}\n"
+               "method: {name: fp16}\n"
+               "sweep:\n"
+               "  variants:\n"
+               "    - {name: fp16, set: {method: {name: fp16}}}\n"
+               "    - {name: uniform-2bit, set: {method: {name: uniform, bits: 2}}}\n"
+               "    - {name: uniform-4bit, set: {method: {name: uniform, bits: 4}}}\n"
+               "    - {name: windowquant-2.5, set: {method: {name: windowquant, bits: [4, 2, 1], budget_bits: 2.5, residual: 0}}}\n"
+               "    - {name: windowquant-1.5, set: {method: {name: windowquant, bits: [4, 2, 1], budget_bits: 1.5, residual: 0}}}\n");
     ok_ = run_wq("run kv.yaml --out kv.h5", dir_).exit_code == 0 &&
-          run_wq("run search.yaml --out search.h5", dir_).exit_code == 0;
+          run_wq("run search.yaml --out search.h5", dir_).exit_code == 0 &&
+          run_wq("run pareto.yaml --out pareto.h5", dir_).exit_code == 0;
   }
 
   void SetUp() override {
@@ -40,6 +58,14 @@ class PlotScripts : public ::testing::Test {
   CommandResult make_table_eval(const std::string& expression) {
     return run_shell(python_ + " -c \"import sys; sys.path.insert(0, '" + source_path("scripts/tables") +
                          "'); import make_table as t; print(" + expression + ")\"",
+                     dir_);
+  }
+
+  // Prints a Python expression over the JSON a plot script wrote with --describe (`d`; `a` is
+  // its first axes).
+  CommandResult describe_eval(const std::string& json, const std::string& expression) {
+    return run_shell(python_ + " -c \"import json; d = json.load(open('" + json + "')); a = d['axes'][0]; print(" +
+                         expression + ")\"",
                      dir_);
   }
 
@@ -109,6 +135,117 @@ TEST_F(PlotScripts, TableOrdersRunsNaturally) {
   const auto order = make_table_eval("sorted(['f=128', 'f=16', 'f=32', 'wq-3.0', 'wq-1.5'], key=t.natural_key)");
   ASSERT_EQ(order.exit_code, 0) << order.output;
   EXPECT_EQ(order.output, "['f=16', 'f=32', 'f=128', 'wq-1.5', 'wq-3.0']\n");
+}
+
+// A Pareto plot a reader can trust: linear axes, FP16 a labelled line at its value rather than
+// a point at 16 bits that squeezes the quantized runs into the left edge, the quantized runs
+// at their achieved bits, no point for a skipped run (it is named under the plot), and the
+// sweep's name and sample count in the title.
+TEST_F(PlotScripts, ParetoDrawsFp16AsAReferenceLine) {
+  expect_figure(plot("pareto.py", "pareto.h5 --describe pareto.json"));
+  EXPECT_EQ(describe_eval("pareto.json", "(a['xscale'], a['yscale'])").output, "('linear', 'linear')\n");
+  EXPECT_EQ(describe_eval("pareto.json", "[(r['label'].split(':')[0], r['y']) for r in a['reference_lines']]").output,
+            "[('FP16 (16 bits)', 0.0)]\n");
+  EXPECT_EQ(describe_eval("pareto.json", "[(s['label'], len(s['x'])) for s in a['series']]").output,
+            "[('uniform', 2), ('windowquant', 1)]\n");
+  EXPECT_EQ(describe_eval("pareto.json", "max(x for s in a['series'] for x in s['x']) < 16").output, "True\n");
+  EXPECT_EQ(describe_eval("pareto.json", "[n.split(' (')[0] for n in d['notes']]").output,
+            "['not plotted: windowquant-1.5']\n");
+  EXPECT_EQ(describe_eval("pareto.json", "repr(a['title'])").output,
+            "'pareto: attn_out_rel_err vs effective bits\\n2 samples per run'\n");
+  // On a log axis FP16's error of 0 has no place: said under the plot instead of drawn.
+  expect_figure(plot("pareto.py", "pareto.h5 --log-y --describe pareto_log.json"));
+  EXPECT_EQ(describe_eval("pareto_log.json", "(a['yscale'], a['reference_lines'])").output, "('log', [])\n");
+  EXPECT_EQ(describe_eval("pareto_log.json", "'not drawn on a log axis' in d['notes'][0]").output, "True\n");
+}
+
+// No figure overwrites another: each script and each metric, key or axis choice of one
+// script gets its own file.
+TEST_F(PlotScripts, EveryFigureHasItsOwnFile) {
+  const std::vector<std::pair<std::string, std::string>> figures = {
+      {"pareto.py", "kv.h5"},
+      {"pareto.py", "kv.h5 --metric attn_kl"},
+      {"pareto.py", "kv.h5 --log-y"},
+      {"ablation.py", "kv.h5 --x experiment.frames --lines seed"},
+      {"ablation.py", "kv.h5 --x experiment.frames --lines seed --metric attn_kl"},
+      {"ablation.py", "kv.h5 --x method.name --lines experiment.frames"},
+      {"ablation.py", "kv.h5 --x method.name --lines seed"},
+      {"latency_memory.py", "kv.h5"},
+      {"latency_memory.py", "kv.h5 --latency t_quant_ms_mean"},
+      {"search_cost.py", "search.h5"},
+  };
+  std::set<std::string> written;
+  for (const auto& [script, args] : figures) {
+    SCOPED_TRACE(script + " " + args);
+    const auto result = plot(script, args);
+    expect_figure(result);
+    const std::string png = result.output.substr(0, result.output.find('\n'));
+    EXPECT_TRUE(written.insert(png).second) << png << " is written by two of these commands";
+  }
+}
+
+// A category axis (similarity functions, method names, true/false) gets unjoined markers: a
+// line between two categories would suggest values in between. Numeric axes keep lines.
+TEST_F(PlotScripts, CategoricalAxesAreNotJoinedByLines) {
+  expect_figure(plot("ablation.py", "kv.h5 --x method.name --lines experiment.frames --describe categories.json"));
+  EXPECT_EQ(describe_eval("categories.json", "(a['x_categorical'], sorted(a['xticklabels']))").output,
+            "(True, ['fp16', 'kivi', 'token_mixed', 'uniform', 'windowquant'])\n");
+  EXPECT_EQ(describe_eval("categories.json", "[(s['connected'], len(s['x'])) for s in a['series']]").output,
+            "[(False, 10), (False, 10)]\n");
+  expect_figure(plot("ablation.py", "kv.h5 --x experiment.frames --lines seed --describe numbers.json"));
+  EXPECT_EQ(describe_eval("numbers.json", "(a['x_categorical'], [s['connected'] for s in a['series']])").output,
+            "(False, [True, True])\n");
+}
+
+// Bold follows each metric's direction (one table of name rules); the FP16 reference rows
+// do not compete; a column whose values all tie (every samples_failed 0) bolds nothing.
+TEST_F(PlotScripts, TableBoldsByEachMetricsDirection) {
+  const auto direction = make_table_eval(
+      "[t.direction(m) for m in ('accuracy', 'accuracy/attribute_at_event', 'accuracy_answered', "
+      "'compression_ratio', 'attn_out_rel_err', 'attn_kl', 't_search_ms/1024', 't_decode_per_token_ms_median', "
+      "'peak_memory_bytes', 'kv_bytes', 'samples_failed', 'bits_effective', 'spearman_similarity_damage')]");
+  ASSERT_EQ(direction.exit_code, 0) << direction.output;
+  EXPECT_EQ(direction.output,
+            "['higher', 'higher', 'higher', 'higher', 'lower', 'lower', 'lower', 'lower', 'lower', 'lower', "
+            "'lower', 'lower', None]\n");
+  const auto table = make_table_eval(
+      "t.render(t.pd.DataFrame({'run': ['fp16', 'a', 'b', 'c'], 'method': ['fp16', 'x', 'x', 'y'], "
+      "'kv_bytes': [9.0, 3.0, 1.0, 2.0], 'samples_failed': [0.0, 0.0, 0.0, 0.0], "
+      "'accuracy': [0.9, 0.5, 0.7, 0.6]}), ['kv_bytes', 'samples_failed', 'accuracy'], 'markdown')");
+  ASSERT_EQ(table.exit_code, 0) << table.output;
+  EXPECT_EQ(table.output,
+            "| run | method | kv_bytes | samples_failed | accuracy |\n"
+            "|---|---|---|---|---|\n"
+            "| fp16 | fp16 | 9 | 0 | 0.9 |\n"
+            "| a | x | 3 | 0 | 0.5 |\n"
+            "| b | x | **1** | 0 | **0.7** |\n"
+            "| c | y | 2 | 0 | 0.6 |\n");
+  // The kv_fidelity table: FP16's errors of 0 are not the bold ones.
+  const auto kv = run_shell(python_ + " " + source_path("scripts/tables/make_table.py") + " kv.h5", dir_);
+  ASSERT_EQ(kv.exit_code, 0) << kv.output;
+  EXPECT_EQ(kv.output.find("| fp16/seed=0/experiment.frames=4 | fp16 | 16 | 0 | 0 | 0 | 0 |"),
+            kv.output.find("| fp16/seed=0"))
+      << kv.output;
+  EXPECT_NE(kv.output.find("**"), std::string::npos) << kv.output;
+}
+
+// `python3 scripts/...` as the docs write it works where that python3 cannot import h5py:
+// the script re-runs itself under one that can. Here the Python without the packages is the
+// same interpreter with its site-packages off (-S).
+TEST_F(PlotScripts, ScriptsFindAPythonThatHasTheirPackages) {
+  const std::string make_table = source_path("scripts/tables/make_table.py");
+  const auto table = run_shell(python_ + " -S " + make_table + " search.h5", dir_);
+  ASSERT_EQ(table.exit_code, 0) << table.output;
+  EXPECT_EQ(table.output.rfind("| run | method |", 0), 0u) << table.output;
+  expect_figure(run_shell(python_ + " -S " + source_path("scripts/plots/pareto.py") + " kv.h5 -o figures", dir_));
+  const auto reader = run_shell(python_ + " -S " + source_path("scripts/wq_results.py") + " search.h5", dir_);
+  ASSERT_EQ(reader.exit_code, 0) << reader.output;
+  EXPECT_EQ(reader.output.rfind("sweep search", 0), 0u) << reader.output;
+  // Where no Python can (here: the re-run's guard already set), one line saying what to install.
+  const auto none = run_shell("WQ_PYTHON_REEXEC=1 " + python_ + " -S " + make_table + " search.h5", dir_);
+  EXPECT_NE(none.exit_code, 0);
+  EXPECT_NE(none.output.find("install python3-h5py"), std::string::npos) << none.output;
+  EXPECT_EQ(std::count(none.output.begin(), none.output.end(), '\n'), 1) << none.output;
 }
 
 TEST_F(PlotScripts, WindowSizeNeedsSeveralWindowSizes) {

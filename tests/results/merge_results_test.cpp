@@ -82,6 +82,49 @@ TEST(MergeResults, RefusesDifferentSweepsAndFingerprints) {
   EXPECT_THROW(merge_results({}, dir.file("out.h5")), std::invalid_argument);
 }
 
+// --union combines different sweeps (what shard merging refuses) and refuses only one run id
+// recorded with two different configs; an absolute path that differs (another checkout) and
+// the sweep's name are not differences.
+TEST(MergeResults, UnionCombinesSweepsAndRefusesOnlyTheSameIdWithAnotherConfig) {
+  test::ScratchDir dir;
+  RunRecord shared_a = test::full_record("shared", 1);
+  shared_a.config_flat["model.path"] = "/home/a/models/proxy";
+  shared_a.config_flat["name"] = "one";
+  RunRecord shared_b = shared_a;
+  shared_b.config_flat["model.path"] = "/scratch/b/models/proxy";
+  shared_b.config_flat["name"] = "two";
+  ResultsFile one = ResultsFile::open_or_create(dir.file("one.h5"), test::fixed_provenance("one", "1111"));
+  one.commit_run(test::full_record("x", 1));
+  one.commit_run(shared_a);
+  ResultsFile two = ResultsFile::open_or_create(dir.file("two.h5"), test::fixed_provenance("two", "2222"));
+  two.commit_run(test::full_record("y", 2));
+  two.commit_run(shared_b);
+  EXPECT_THROW(merge_results({dir.file("one.h5"), dir.file("two.h5")}, dir.file("shards.h5")), std::runtime_error);
+
+  const MergeSummary summary =
+      merge_results({dir.file("one.h5"), dir.file("two.h5")}, dir.file("union.h5"), MergeMode::UnionOfSweeps);
+  EXPECT_EQ(summary.runs, 3u);
+  EXPECT_EQ(summary.duplicates, 1u);
+  const ResultsFile merged = ResultsFile::open_existing(dir.file("union.h5"));
+  EXPECT_EQ(merged.run_statuses().size(), 3u);
+  EXPECT_EQ(merged.provenance().sweep_name, "one; two");
+  EXPECT_EQ(merged.provenance().sweep_fingerprint, sweep_fingerprint({"x", "shared", "y"}));
+
+  RunRecord other_bits = shared_a;
+  other_bits.config_flat["method.bits"] = "3";
+  ResultsFile::open_or_create(dir.file("three.h5"), test::fixed_provenance("three")).commit_run(other_bits);
+  try {
+    merge_results({dir.file("one.h5"), dir.file("three.h5")}, dir.file("bad.h5"), MergeMode::UnionOfSweeps);
+    ADD_FAILURE() << "merged two configs under one run id";
+  } catch (const std::runtime_error& error) {
+    EXPECT_NE(std::string(error.what()).find("run shared is in '" + dir.file("one.h5") + "' and '" +
+                                             dir.file("three.h5") + "' with different configs (method.bits: "),
+              std::string::npos)
+        << error.what();
+  }
+  EXPECT_FALSE(std::ifstream(dir.file("bad.h5")).good());
+}
+
 TEST(MergeResults, MergingIntoAnInputAndCompaction) {
   test::ScratchDir dir;
   const std::string path = dir.file("m.h5");

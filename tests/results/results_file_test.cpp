@@ -177,20 +177,27 @@ TEST(ResultsFile, OpenExistingRejectsMissingAndForeignFiles) {
   EXPECT_THROW(ResultsFile::open_or_create(garbage, test::fixed_provenance("g")), std::runtime_error);
 }
 
+// The commit, dirty flag and version are those the library was built from, wherever it runs:
+// collected from a folder outside any checkout, they are still the source tree's.
 TEST(Provenance, CollectFillsEveryField) {
-  // The library looks for git in the current directory; run it from the checkout.
+  test::ScratchDir elsewhere;
   const std::string previous = std::filesystem::current_path().string();
-  std::filesystem::current_path(WQ_SOURCE_DIR);
+  std::filesystem::current_path(elsewhere.path());
   const Provenance provenance = collect_provenance({"wq", "run", "x.yaml"}, 42, "collect");
   std::filesystem::current_path(previous);
+  FILE* git = popen("git -C " WQ_SOURCE_DIR " rev-parse HEAD", "r");
+  char head[64] = {};
+  ASSERT_NE(git, nullptr);
+  ASSERT_NE(std::fgets(head, sizeof head, git), nullptr);
+  pclose(git);
+  EXPECT_EQ(provenance.git_commit, std::string(head, 40));
+  EXPECT_EQ(provenance.wq_version, "0.1.0");  // project(windowquant VERSION ...)
   EXPECT_EQ(provenance.sweep_name, "collect");
   EXPECT_EQ(provenance.seed, 42);
   EXPECT_EQ(provenance.argv.size(), 3u);
   EXPECT_FALSE(provenance.host.empty());
   EXPECT_NE(provenance.cpu_model, "");
   EXPECT_FALSE(provenance.gpu_name.empty());
-  // The tests run inside the git checkout, so the commit is a 40-digit SHA.
-  EXPECT_EQ(provenance.git_commit.size(), 40u) << provenance.git_commit;
   EXPECT_NE(provenance.torch_version, "none");  // the library is built against LibTorch
   EXPECT_EQ(provenance.created_at.size(), 20u);
   EXPECT_EQ(provenance.created_at.back(), 'Z');

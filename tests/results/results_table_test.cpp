@@ -35,7 +35,7 @@ TEST(ResultsTable, OneRowPerRunWithThePresentColumns) {
   const std::string table = format_results_table(path);
   const std::vector<std::string> lines = lines_of(table);
   ASSERT_EQ(lines.size(), 7u) << table;
-  EXPECT_EQ(lines[0], "sweep table_sweep: 2 runs (1 complete, 0 skipped, 1 failed, 0 running)");
+  EXPECT_EQ(lines[0], "sweep table_sweep: 2 runs (1 complete, 0 partial, 0 skipped, 1 failed, 0 running)");
   EXPECT_EQ(lines[1].rfind("git 0123456789ab+dirty  host testhost  gpu none", 0), 0u) << lines[1];
   EXPECT_EQ(lines[2],
             "name                   method       status    accuracy  bits_nominal  bits_effective"

@@ -54,10 +54,12 @@ TEST(SampleTable, AddColumnChecksLength) {
 }
 
 TEST(RunStatus, NamesRoundTrip) {
-  for (RunStatus status : {RunStatus::Running, RunStatus::Complete, RunStatus::Failed}) {
+  for (RunStatus status : {RunStatus::Running, RunStatus::Complete, RunStatus::Failed, RunStatus::Skipped,
+                           RunStatus::Partial}) {
     EXPECT_EQ(parse_run_status(run_status_name(status)), status);
   }
   EXPECT_STREQ(run_status_name(RunStatus::Complete), "complete");
+  EXPECT_STREQ(run_status_name(RunStatus::Partial), "partial");
   EXPECT_THROW(parse_run_status("done"), std::invalid_argument);
 }
 

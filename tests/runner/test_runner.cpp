@@ -129,6 +129,42 @@ TEST(Runner, RefusesExistingFileWithoutResume) {
   EXPECT_EQ(again.complete, 0u);
 }
 
+// A value added to a grid: --resume into the old file keeps its runs and adds the new ones;
+// a sweep that no longer holds some of the file's runs is refused, naming --union.
+TEST(Runner, ResumeExtendsTheFileOfASweepThatGrewAndRefusesOneThatShrank) {
+  const std::string dir = make_temp_dir("runner-grow");
+  auto write_grid = [&](const std::string& values) {
+    write_file(dir + "/grid.yaml", "name: grow\nseed: 3\nexperiment: {kind: kv_fidelity, samples: 2, layers: 1, "
+                                   "frames: 4, tokens_per_frame: 8}\nmethod: {name: uniform, bits: 2}\n"
+                                   "sweep:\n  grid:\n    method.bits: " + values + "\n");
+  };
+  RunnerOptions options;
+  options.output = dir + "/grow.h5";
+  write_grid("[2, 3]");
+  EXPECT_EQ(run_sweep(dir + "/grid.yaml", options).complete, 2u);
+  const auto before = ResultsFile::open_existing(options.output).read_runs(ReadDepth::Summary);
+  options.resume = true;
+  write_grid("[2, 3, 4]");
+  const SweepOutcome grown = run_sweep(dir + "/grid.yaml", options);
+  EXPECT_EQ(grown.already_done, 2u);
+  EXPECT_EQ(grown.complete, 1u);
+  const ResultsFile file = ResultsFile::open_existing(options.output);
+  EXPECT_EQ(file.run_statuses().size(), 3u);
+  for (const auto& run : before)  // the old runs are kept as they were, not redone
+    EXPECT_EQ(file.read_run(run.run_id, ReadDepth::Summary)->finished_at, run.finished_at);
+  std::vector<std::string> ids;  // commit order, which is the grown sweep's expansion order here
+  for (const auto& run : file.read_runs(ReadDepth::Summary)) ids.push_back(run.run_id);
+  EXPECT_EQ(file.provenance().sweep_fingerprint, sweep_fingerprint(ids));
+  write_grid("[2]");
+  try {
+    run_sweep(dir + "/grid.yaml", options);
+    ADD_FAILURE() << "resumed a sweep that lost runs into its file";
+  } catch (const std::runtime_error& error) {
+    EXPECT_NE(std::string(error.what()).find("2 of its runs are not in this sweep"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("wq merge --union"), std::string::npos) << error.what();
+  }
+}
+
 TEST(Runner, ShardsWriteSeparateFilesCoveringTheSweep) {
   const std::string dir = make_temp_dir("runner-shard");
   write_file(dir + "/s.yaml", R"(name: sharded
