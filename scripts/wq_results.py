@@ -55,7 +55,7 @@ def provenance(path):
 def runs(path, status=None, config=True):
     """One row per run: run_id, the run attributes, every metric, and (with config=True)
     each flattened config key as a column named "config.<key>". `status` keeps only runs
-    with that status ("complete", "skipped", "failed" or "running")."""
+    with that status ("complete", "partial", "skipped", "failed" or "running")."""
     rows = []
     with h5py.File(path, "r") as f:
         for run_id, run in f["runs"].items():

@@ -157,10 +157,12 @@ def render(frame, metrics, fmt):
 def left_out_note(path, fmt):
     """Runs recorded as skipped (a budget below the method's floor) or failed, listed under the
     table with their reason, so a missing row is never mistaken for a run that was not
-    configured."""
+    configured; partial runs (more failed samples than allowed) are in the table, marked, and
+    listed here with how many samples failed."""
     comment = "%" if fmt == "latex" else ""
     lines = []
-    for status, heading in (("skipped", "Skipped, not run:"), ("failed", "Failed:")):
+    for status, heading in (("partial", "Partial (rows marked *; failed samples count as wrong):"),
+                            ("skipped", "Skipped, not run:"), ("failed", "Failed:")):
         runs = wq_results.runs(path, status=status, config=False)
         if runs.empty:
             continue
@@ -177,9 +179,11 @@ def main():
     parser.add_argument("--format", choices=["markdown", "latex"], default="markdown")
     parser.add_argument("-o", "--output", help="write the table here instead of stdout")
     args = parser.parse_args()
-    frame = wq_results.runs(args.results, status="complete")
+    frame = wq_results.runs(args.results)
+    frame = frame[frame["status"].isin(["complete", "partial"])].copy()
     if frame.empty:
-        sys.exit(f"make_table: {args.results} has no complete runs")
+        sys.exit(f"make_table: {args.results} has no complete or partial runs")
+    frame.loc[frame["status"] == "partial", "name"] += " *"
     frame = frame.rename(columns={"name": "run"})
     metrics = choose_metrics(frame, args.metrics)
     text = render(order_rows(frame), metrics, args.format) + left_out_note(args.results, args.format)
