@@ -6,11 +6,11 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "vlm/models/resize_uint8.h"
 #include "vlm/models/safetensors_format.h"
 
 namespace wq::models {
 
-namespace F = torch::nn::functional;
 using nlohmann::json;
 
 VideoProcessorConfig parse_video_processor_config(std::string_view json_text, const std::string& file) {
@@ -76,31 +76,32 @@ at::Tensor preprocess_video(const at::Tensor& frames, const VideoProcessorConfig
   TORCH_CHECK(frames.dim() == 4 && frames.size(3) == 3 && frames.scalar_type() == at::kByte,
               "preprocess_video: frames must be [frames, height, width, 3] uint8, got ",
               frames.sizes(), " ", frames.scalar_type());
-  at::Tensor x = frames.permute({0, 3, 1, 2}).to(at::kFloat);
-  if (c.do_resize && (x.size(2) != c.height || x.size(3) != c.width)) {
-    // torchvision resizes uint8 frames with PyTorch's separable uint8 kernel: a horizontal
-    // pass stored as uint8 (clamped, rounded), then a vertical pass. Bicubic overshoot is
-    // therefore clipped between the passes; one 2-D float resize would not clip it and
-    // differs by up to ~10 levels on noisy frames. Reproduce the two passes.
-    auto pass = [&](std::int64_t h, std::int64_t w) {
-      auto options = F::InterpolateFuncOptions()
-                         .size(std::vector<std::int64_t>{h, w})
-                         .align_corners(false)
-                         .antialias(true);
-      if (c.resample == 3) options.mode(torch::kBicubic);
-      else options.mode(torch::kBilinear);
-      x = F::interpolate(x, options).clamp(0, 255).round();
-    };
-    if (x.size(3) != c.width) pass(x.size(2), c.width);
-    if (x.size(2) != c.height) pass(c.height, c.width);
+  at::Tensor planes = frames.permute({0, 3, 1, 2}).contiguous();  // [F, 3, H, W] uint8
+  if (c.do_resize && (planes.size(2) != c.height || planes.size(3) != c.width)) {
+    // The processors resize the uint8 frames (torchvision's resize on a uint8 tensor runs
+    // PyTorch's fixed-point uint8 kernel), so resizing in float instead lands one level away
+    // on some pixels: reproduce the uint8 kernel exactly (resize_uint8.h).
+    std::vector<std::uint8_t> resized = resize_uint8_antialias(
+        planes.data_ptr<std::uint8_t>(), planes.size(0) * planes.size(1), planes.size(2), planes.size(3), c.height,
+        c.width, c.resample == 2 ? ResizeFilter::Bilinear : ResizeFilter::Bicubic);
+    planes = torch::from_blob(resized.data(), {planes.size(0), planes.size(1), c.height, c.width}, at::kByte).clone();
   }
-  if (c.do_rescale) x = x * c.rescale_factor;
-  if (c.do_normalize) {
-    const auto opts = torch::TensorOptions().dtype(at::kFloat);
-    at::Tensor mean = torch::tensor({c.mean[0], c.mean[1], c.mean[2]}, opts).view({1, 3, 1, 1});
-    at::Tensor std = torch::tensor({c.std[0], c.std[1], c.std[2]}, opts).view({1, 3, 1, 1});
-    x = (x - mean) / std;
+  at::Tensor x = planes.to(at::kFloat);
+  const auto channel = [](const std::array<double, 3>& values, float factor) {
+    // float32 products, as torch multiplies a float32 tensor by a Python scalar.
+    return torch::tensor({static_cast<float>(values[0]) * factor, static_cast<float>(values[1]) * factor,
+                          static_cast<float>(values[2]) * factor},
+                         torch::TensorOptions().dtype(at::kFloat))
+        .view({1, 3, 1, 1});
+  };
+  if (c.do_rescale && c.do_normalize) {
+    // transformers fuses the two into one normalise with mean and std scaled by
+    // 1 / rescale_factor (_fuse_mean_std_and_rescale_factor): (x - 255 mean) / (255 std).
+    const float inverse = static_cast<float>(1.0 / c.rescale_factor);
+    return ((x - channel(c.mean, inverse)) / channel(c.std, inverse)).contiguous();
   }
+  if (c.do_rescale) x = x * static_cast<float>(c.rescale_factor);
+  if (c.do_normalize) x = (x - channel(c.mean, 1.0f)) / channel(c.std, 1.0f);
   return x.contiguous();
 }
 

@@ -31,9 +31,10 @@ VideoProcessorConfig load_video_processor_config(const std::string& folder);
 // The text and path of that file (throws CheckpointError naming the folder when neither exists).
 std::pair<std::string, std::string> read_processor_config_file(const std::string& folder);
 
-// frames: [frames, height, width, 3] uint8 RGB -> [frames, 3, cfg.height, cfg.width] fp32.
-// Resizing is antialiased (torchvision's default) and separable like PyTorch's uint8 kernel:
-// horizontal pass, clamp + round to uint8 levels, vertical pass, clamp + round.
+// frames: [frames, height, width, 3] uint8 RGB -> [frames, 3, cfg.height, cfg.width] fp32,
+// value for value what transformers 5's torchvision processors give: the uint8 frames resized
+// by PyTorch's antialiased fixed-point uint8 kernel (resize_uint8.h), then rescale and
+// normalise fused as transformers fuses them, in float32.
 at::Tensor preprocess_video(const at::Tensor& frames, const VideoProcessorConfig& config);
 
 }  // namespace wq::models
