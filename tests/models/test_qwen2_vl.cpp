@@ -66,6 +66,28 @@ TEST_P(Qwen2VLGolden, RopeIndexMatches) {
   EXPECT_EQ(rope.delta, f().get("rope_delta")[0].item<std::int64_t>());
 }
 
+// A long video with little text after it: on Qwen2.5-VL its temporal positions (time index x
+// tokens_per_second x whole seconds per grid) pass the last prompt position, and generation
+// continues after the last prompt position (transformers 5's generate), not after the maximum.
+TEST_P(Qwen2VLGolden, GenerationContinuesAfterTheLastPromptPosition) {
+  const Qwen2VLConfig& c = f().model.config();
+  const VideoGrid grid{8, 4, 10};  // 8 temporal groups of 2 x 5 merged tokens
+  std::vector<std::int64_t> ids = {1, 2};
+  ids.insert(ids.end(), f().model.video_token_count(grid), c.video_token_id);
+  ids.insert(ids.end(), {3, 4, 5});
+  const auto T = static_cast<std::int64_t>(ids.size());
+  const RopeIndex rope = f().model.rope_index(torch::tensor(ids).unsqueeze(0), grid, 2.0);
+  const at::Tensor rows = rope.positions.select(1, 0);
+  // Text after the video starts max(rows, cols) = 5 past where the video starts (2).
+  EXPECT_EQ(rows[0][T - 3].item<std::int64_t>(), 7);
+  EXPECT_EQ(rows[0][T - 1].item<std::int64_t>(), 9);
+  EXPECT_EQ(rope.generation_delta, 9 + 1 - T);
+  const std::int64_t temporal_max = 2 + 7 * (c.is_2_5 ? c.vision.tokens_per_second * 2 : 1);
+  EXPECT_EQ(rope.delta, std::max<std::int64_t>(temporal_max, 9) + 1 - T);
+  if (c.is_2_5) EXPECT_GT(rope.delta, rope.generation_delta);  // 2 + 7 x 6 = 44 > 9
+  else EXPECT_EQ(rope.delta, rope.generation_delta);
+}
+
 TEST_P(Qwen2VLGolden, VideoEmbeddingsMatch) {
   EXPECT_EQ(f().model.video_token_count(f().grid()), f().get("video_embeds").size(0));
   at::Tensor video = f().model.video_embeddings(f().get("pixel_values_videos"), f().grid());

@@ -1,7 +1,7 @@
 // Qwen2-VL and Qwen2.5-VL behind the VideoLm interface: the checkpoint's processor settings
 // (smart_resize, temporal patches), the vision tower's merged tokens, the qwen2_vl chat
-// template, and multimodal rotary positions from rope_index (generated tokens continue at
-// prompt length + delta). Visual token j is temporal group j / (rows * columns) of the merged
+// template, and multimodal rotary positions from rope_index (generated tokens continue after
+// the prompt's last position, as transformers 5's generate numbers them). Visual token j is temporal group j / (rows * columns) of the merged
 // grid. Qwen2.5-VL's temporal scale assumes the processor's default sampling rate (2 fps).
 #include <torch/torch.h>
 
@@ -57,7 +57,7 @@ class Qwen2VLLm : public VideoLm {
     const models::RopeIndex rope = model_.rope_index(torch::tensor(ids, torch::kLong).unsqueeze(0), grid,
                                                      models::second_per_grid(kProcessorFps, processor_));
     prompt.positions = rope.positions;
-    prompt.position_delta = rope.delta;
+    prompt.position_delta = rope.generation_delta;
     return prompt;
   }
 

@@ -102,7 +102,9 @@ RopeIndex Qwen2VL::rope_index(const at::Tensor& ids, const VideoGrid& grid,
     i = end;
   }
   const std::int64_t delta = T > 0 ? positions.max().item<std::int64_t>() + 1 - T : 0;
-  return {positions.unsqueeze(1), delta};
+  // The prompt ends in text, whose three rows are equal: row 0 is its position.
+  const std::int64_t generation_delta = T > 0 ? pos[0][T - 1] + 1 - T : 0;
+  return {positions.unsqueeze(1), delta, generation_delta};
 }
 
 std::vector<std::int64_t> Qwen2VL::greedy_generate(const at::Tensor& prompt_embeds,
@@ -114,7 +116,7 @@ std::vector<std::int64_t> Qwen2VL::greedy_generate(const at::Tensor& prompt_embe
   at::Tensor last = llm_.logits(prefill.hidden.select(1, T - 1));
   // Decoding steps use plain positions shifted by the rope delta: greedy_continue numbers
   // them from its cache_length argument.
-  return llm_.greedy_continue(std::move(prefill.kv), T + rope.delta, last, max_new_tokens, stop_ids);
+  return llm_.greedy_continue(std::move(prefill.kv), T + rope.generation_delta, last, max_new_tokens, stop_ids);
 }
 
 }  // namespace wq::models

@@ -19,8 +19,15 @@ namespace wq::models {
 
 // transformers' get_rope_index for a prompt with at most one video.
 struct RopeIndex {
-  at::Tensor positions;    // [3, 1, tokens] int64 (CPU): temporal, height, width rows
-  std::int64_t delta = 0;  // generated token i (0-based) sits at tokens + i + delta
+  at::Tensor positions;  // [3, 1, tokens] int64 (CPU): temporal, height, width rows
+  // get_rope_index's rope_deltas: max(all positions) + 1 - tokens.
+  std::int64_t delta = 0;
+  // Generated token i (0-based) sits at tokens + i + generation_delta, i.e. at the last prompt
+  // position + 1 + i on all three rows: transformers 5's generate continues from the prompt's
+  // last position ids (position_ids[..., -1:] + 1), not from rope_deltas. The two differ when a
+  // video's temporal positions (time index x tokens_per_second x seconds per grid) reach past
+  // the text after it (docs/models.md).
+  std::int64_t generation_delta = 0;
 };
 
 class Qwen2VL {
