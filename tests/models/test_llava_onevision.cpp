@@ -129,5 +129,12 @@ TEST(LlavaOnevisionBroken, NonFiniteWeightNamesFileAndTensor) {
   LoadOptions half;
   half.dtype = at::kHalf;
   expect_refused(half);
+  // Each dtype's exponent mask (the host check scans raw words): -inf at bf16, NaN at fp16.
+  write_with(-INFINITY);
+  LoadOptions bf16;
+  bf16.dtype = at::kBFloat16;
+  expect_refused(bf16);
+  write_with(std::nanf(""));
+  expect_refused(half);
   fs::remove_all(dir);
 }
