@@ -63,6 +63,30 @@ std::vector<int> allocate_budget_exact(const AllocationProblem& p) {
   return widths;
 }
 
+std::vector<int> allocate_water_fill(const AllocationProblem& p) {
+  check(p);
+  const int floor_width = static_cast<int>(p.width_cost.size()) - 1;
+  std::vector<int> widths(p.sizes.size(), floor_width);
+  double remaining = p.budget - allocation_cost(p, widths);
+  if (remaining <= 0) return widths;
+  const std::vector<int> ranked = rank_units(p.scores);
+  for (int level = floor_width - 1; level >= 0; --level) {
+    bool everyone_rose = true;
+    for (int u : ranked) {
+      const auto unit = static_cast<size_t>(u);
+      const double extra = p.sizes[unit] * (p.width_cost[static_cast<size_t>(level)] - p.width_cost[static_cast<size_t>(level + 1)]);
+      if (extra <= remaining) {
+        widths[unit] = level;
+        remaining -= extra;
+      } else {
+        everyone_rose = false;
+      }
+    }
+    if (!everyone_rose) break;
+  }
+  return widths;
+}
+
 std::vector<int> allocate_tiers(const AllocationProblem& p, const std::vector<double>& top_fractions) {
   check(p);
   const int n_widths = static_cast<int>(p.width_cost.size());

@@ -35,6 +35,14 @@ std::vector<int> rank_units(const std::vector<double>& scores);
 // methods::BudgetInfeasible).
 std::vector<int> allocate_budget_exact(const AllocationProblem& problem);
 
+// water_fill: level by level. Every unit starts at the last width; at each level, in score
+// order, each unit still at the previous level rises one width if the remaining budget
+// affords it; the next level starts only when every unit
+// rose at this one, so no unit rises two widths while another has not risen one. Spreads
+// the budget over many units instead of giving the top ones the widest width
+// (budget_exact). Same return and floor rules as allocate_budget_exact.
+std::vector<int> allocate_water_fill(const AllocationProblem& problem);
+
 // tiers (paper-like): the top fractions of the ranking get the widest widths (top_fractions[i]
 // for width i; one entry fewer than widths - 1, may be empty), and the rest is split between
 // the last two widths with the largest count at the wider of them that fits the budget. If the

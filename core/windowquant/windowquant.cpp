@@ -26,7 +26,7 @@ class WindowQuantMethod final : public methods::KvMethod {
       : unit_(p.get_string("window_unit") == "frames" ? WindowUnit::frames : WindowUnit::tokens),
         window_size_(static_cast<int>(p.get_int("window_size"))),
         similarity_(parse_similarity(p.get_string("similarity"))),
-        budget_exact_(p.get_string("allocation") == "budget_exact"),
+        allocation_(p.get_string("allocation")),
         widths_(methods::bits_list_param(p, "bits")),
         top_fractions_(p.get_float_list("top_fractions")),
         budget_(p.get_float("budget_bits")),
@@ -39,7 +39,7 @@ class WindowQuantMethod final : public methods::KvMethod {
     widths_.erase(std::unique(widths_.begin(), widths_.end()), widths_.end());
     for (auto b : widths_)
       if (b == quant::QuantBits::b1_58) p.fail("bits", "ternary is not a window width (uniform segments are min/max)");
-    if (!budget_exact_ && !top_fractions_.empty() && top_fractions_.size() + 2 != widths_.size() && widths_.size() > 1)
+    if (allocation_ == "tiers" && !top_fractions_.empty() && top_fractions_.size() + 2 != widths_.size() && widths_.size() > 1)
       p.fail("top_fractions", "tiers needs one fraction per width except the last two");
   }
 
@@ -61,7 +61,9 @@ class WindowQuantMethod final : public methods::KvMethod {
     require_feasible(problem, "windowquant", budget_, ctx.num_visual(), budget_kind());
     for (const auto& row : window_scores(similarity_, kv, ctx, windows)) {
       problem.scores = row;
-      std::vector<int> chosen = budget_exact_ ? allocate_budget_exact(problem) : allocate_tiers(problem, top_fractions_);
+      std::vector<int> chosen = allocation_ == "budget_exact" ? allocate_budget_exact(problem)
+                                      : allocation_ == "water_fill" ? allocate_water_fill(problem)
+                                                                    : allocate_tiers(problem, top_fractions_);
       plan.layers.push_back(layout_within_budget(windows, chosen, problem, ctx, kv.head_dim));
     }
     return plan;
@@ -120,7 +122,7 @@ class WindowQuantMethod final : public methods::KvMethod {
   WindowUnit unit_;
   int window_size_;
   Similarity similarity_;
-  bool budget_exact_;
+  std::string allocation_;  // budget_exact | water_fill | tiers
   std::vector<quant::QuantBits> widths_;
   std::vector<double> top_fractions_;
   double budget_;
@@ -142,8 +144,9 @@ const Registration<methods::KvMethod> reg{
       int_param("window_size", 1, "tokens or frames per window (the last window may be short)", 1, 1 << 20),
       choice_param("similarity", "embedding_cosine", {"embedding_cosine", "key_query", "attention_mass"},
                    "how a window is scored against the query"),
-      choice_param("allocation", "budget_exact", {"budget_exact", "tiers"},
-                   "budget_exact: upgrade windows by score until the budget is met within one window; tiers: paper-like fractions"),
+      choice_param("allocation", "budget_exact", {"budget_exact", "water_fill", "tiers"},
+                   "budget_exact: each window in score order gets the widest width the budget affords; water_fill: "
+                   "level by level, every window rises one width before any rises two; tiers: paper-like fractions"),
       float_list_param("bits", "[4, 2]", "window widths (1, 2, 3, 4, 8, 16)", 1, 16),
       float_list_param("top_fractions", "[]", "tiers: fraction of windows at each width but the last two", 0, 1),
       float_param("budget_bits", 3.0, "average bits per visual K/V element", 0.5, 16),

@@ -62,6 +62,25 @@ TEST(Allocation, BudgetExactIsWithinOneUpgrade) {
   EXPECT_EQ(widths[3], 1);  // 48 more did not fit after unit 1; 16 did
 }
 
+// The same units under water_fill. Floor (1 bit, cost 2) for all 90 tokens: 180.
+TEST(Allocation, WaterFillRaisesEveryUnitOneWidthBeforeAnyTwo) {
+  AllocationProblem p;
+  p.sizes = {16, 16, 16, 16, 16, 10};
+  p.scores = {0.1, 0.9, 0.3, 0.8, 0.2, 0.5};  // rank: 1, 3, 5, 2, 4, 0
+  p.width_cost = {5.0, 3.0, 2.0};
+  // 160 over the floor: every unit rises to 2 bits (90), then in rank order units 1 and 3
+  // rise to 4 bits (32 each); unit 5 (20) no longer fits.
+  p.budget = 180 + 160;
+  auto widths = allocate_water_fill(p);
+  EXPECT_EQ(widths, (std::vector<int>{1, 0, 1, 0, 1, 1}));
+  EXPECT_LE(allocation_cost(p, widths), p.budget);
+  // 50 over the floor cannot lift every unit one width: units 1, 3 and 5 rise one (42) and
+  // nobody rises two, where budget_exact gives the best unit the widest width (48).
+  p.budget = 180 + 50;
+  EXPECT_EQ(allocate_water_fill(p), (std::vector<int>{2, 1, 2, 1, 2, 1}));
+  EXPECT_EQ(allocate_budget_exact(p), (std::vector<int>{2, 0, 2, 2, 2, 2}));
+}
+
 TEST(WindowQuant, BudgetExactHitsTheBudgetWithinOneWindow) {
   const auto s = make_synthetic();
   for (double budget : {2.5, 3.0, 3.7, 4.4}) {

@@ -190,7 +190,7 @@ TEST(Provenance, CollectFillsEveryField) {
   ASSERT_NE(git, nullptr);
   ASSERT_NE(std::fgets(head, sizeof head, git), nullptr);
   pclose(git);
-  EXPECT_EQ(provenance.git_commit, std::string(head, 40));
+  EXPECT_EQ(provenance.git_commit, std::string(head, 40)) << "the library was built at another commit: rebuild";
   EXPECT_EQ(provenance.wq_version, "0.1.0");  // project(windowquant VERSION ...)
   EXPECT_EQ(provenance.sweep_name, "collect");
   EXPECT_EQ(provenance.seed, 42);
