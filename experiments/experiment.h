@@ -36,6 +36,15 @@ class Experiment {
   // Runs the experiment and fills ctx.record. Throws on failure (the runner records the
   // run as failed and goes on with the sweep).
   virtual void run(RunContext& ctx) = 0;
+  // What `--dry-run` and `wq validate` can know of the run without running it: why it will be
+  // skipped (a budget its method cannot meet on the context this experiment builds), as one
+  // line, or "" when nothing is foreseen. Only experiments whose context is known from the
+  // config (not from a video) can say.
+  virtual std::string foresee(const YAML::Node& config, const SourceMap* sources) const {
+    (void)config;
+    (void)sources;
+    return "";
+  }
 };
 
 }  // namespace wq

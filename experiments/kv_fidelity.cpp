@@ -69,6 +69,21 @@ class KvFidelity : public Experiment {
     totals.write_metrics(ctx.record.metrics);
   }
 
+  // The first sample's cache has every sample's shape, so the method's budget floor on it is
+  // the run's.
+  std::string foresee(const YAML::Node& config, const SourceMap* sources) const override {
+    auto method = methods::make_method(Params(config["method"], "method", sources));
+    SyntheticKvOptions options = synthetic_;
+    options.seed = config["seed"] ? config["seed"].as<uint64_t>() * 1000003u : 0;
+    const SyntheticKv synthetic = make_synthetic_kv(options);
+    try {
+      method->plan(synthetic.kv, synthetic.context);
+    } catch (const methods::BudgetInfeasible& infeasible) {
+      return infeasible.what();
+    }
+    return "";
+  }
+
  private:
   SyntheticKvOptions synthetic_;
   int samples_;

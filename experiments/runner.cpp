@@ -31,6 +31,7 @@ std::vector<std::string> run_ids(const std::vector<ResolvedRun>& runs) {
 void print_dry_run(const Sweep& sweep, const std::vector<ResolvedRun>& runs, const std::string& output) {
   std::printf("sweep %s: %zu run(s) -> %s\n", sweep.name.c_str(), runs.size(), output.c_str());
   for (const auto& note : sweep.notes) std::printf("note: %s\n", note.c_str());
+  for (const auto& skip : foreseen_skips(runs)) std::printf("will be skipped: %s\n", skip.c_str());
   for (const auto& run : runs) {
     std::printf("\n# %s  [%s]\n", run.name.c_str(), run.id.c_str());
     YAML::Emitter emitter;
@@ -56,6 +57,17 @@ RunRecord new_record(const ResolvedRun& run) {
 }
 
 }  // namespace
+
+std::vector<std::string> foreseen_skips(const std::vector<ResolvedRun>& runs) {
+  std::vector<std::string> lines;
+  for (const auto& run : runs) {
+    const Params params(run.config["experiment"], "experiment", run.sources.get());
+    const auto experiment = Registry<Experiment>::instance().make(params.get_string("kind"), params);
+    const std::string reason = experiment->foresee(run.config, run.sources.get());
+    if (!reason.empty()) lines.push_back(run.name + ": " + reason);
+  }
+  return lines;
+}
 
 Params RunContext::section(const std::string& name) const {
   return Params(config[name], name, sources);

@@ -41,6 +41,11 @@ std::string sweep_output_path(const Sweep& sweep, const RunnerOptions& options);
 // that exists without --resume.
 SweepOutcome run_sweep(const std::string& config_path, const RunnerOptions& options);
 
+// One line per run of the sweep that will be skipped, as far as its experiment can know
+// without running (Experiment::foresee): "<run name>: <reason>". Printed by --dry-run and
+// `wq validate`.
+std::vector<std::string> foreseen_skips(const std::vector<ResolvedRun>& runs);
+
 // Executes one run and returns its record (complete, or failed with the error text).
 RunRecord execute_run(const ResolvedRun& run, ProgressSink& progress);
 

@@ -142,6 +142,7 @@ int main(int argc, char** argv) {
     if (*validate) {
       const auto sweep = wq::load_sweep(validate_path, validate_overrides);
       std::printf("%s: valid, %zu run(s)\n", validate_path.c_str(), sweep.runs.size());
+      for (const auto& skip : wq::foreseen_skips(sweep.runs)) std::printf("will be skipped: %s\n", skip.c_str());
       return 0;
     }
     if (*list) return wq::print_registry_listing(list_what) ? 0 : 1;

@@ -284,6 +284,29 @@ sweep:
     EXPECT_NE(result.stderr_text.find(expected), std::string::npos) << expected << "\n" << result.stderr_text;
 }
 
+// A budget below the method's floor on a context the config fixes (kv_fidelity's synthetic
+// caches) is foreseen by `wq validate` and --dry-run, which name the run and the floor.
+TEST(Cli, ValidateAndDryRunSayWhichRunsWillBeSkipped) {
+  const std::string dir = make_temp_dir("cli-foresee");
+  write_file(dir + "/floor.yaml", R"(name: floor
+experiment: {kind: kv_fidelity, samples: 1, layers: 1, kv_heads: 2, q_heads: 4, head_dim: 64, frames: 8, tokens_per_frame: 8}
+method: {name: fp16}
+sweep:
+  variants:
+    - {name: wq-1.5, set: {method: {name: windowquant, bits: [4, 2, 1], budget_bits: 1.5, residual: 0}}}
+    - {name: wq-3.0, set: {method: {name: windowquant, bits: [4, 2, 1], budget_bits: 3.0, residual: 0}}}
+)");
+  for (const char* command : {"validate floor.yaml", "run floor.yaml --dry-run"}) {
+    const auto result = run_wq(command, dir);
+    ASSERT_EQ(result.exit_code, 0) << command << "\n" << result.stderr_text;
+    EXPECT_NE(result.stdout_text.find("will be skipped: wq-1.5: budget 1.5 below windowquant's floor of "),
+              std::string::npos)
+        << command << "\n" << result.stdout_text;
+    EXPECT_EQ(result.stdout_text.find("will be skipped: wq-3.0"), std::string::npos) << result.stdout_text;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir + "/results"));
+}
+
 TEST(Cli, DryRunPrintsExpandedRunsAndWritesNothing) {
   const std::string dir = make_temp_dir("cli-dry");
   write_file(dir + "/sweep.yaml", kSweepOfFour);
