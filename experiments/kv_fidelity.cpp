@@ -39,9 +39,7 @@ class KvFidelity : public Experiment {
 
     FidelityTotals totals;
     for (int sample = 0; sample < samples_; ++sample) {
-      SyntheticKvOptions options = synthetic_;
-      options.seed = uint64_t(seed) * 1000003u + uint64_t(sample);
-      const SyntheticKv synthetic = make_synthetic_kv(options);
+      const SyntheticKv synthetic = make_synthetic_kv(sample_options(seed, sample));
 
       const methods::CompressedKv result = methods::compress_timed(*method, synthetic.kv, synthetic.context, mode_);
       const cache::KvCache& compressed = result.cache;
@@ -73,9 +71,7 @@ class KvFidelity : public Experiment {
   // the run's.
   std::string foresee(const YAML::Node& config, const SourceMap* sources) const override {
     auto method = methods::make_method(Params(config["method"], "method", sources));
-    SyntheticKvOptions options = synthetic_;
-    options.seed = config["seed"] ? config["seed"].as<uint64_t>() * 1000003u : 0;
-    const SyntheticKv synthetic = make_synthetic_kv(options);
+    const SyntheticKv synthetic = make_synthetic_kv(sample_options(config["seed"] ? config["seed"].as<int64_t>() : 0, 0));
     try {
       method->plan(synthetic.kv, synthetic.context);
     } catch (const methods::BudgetInfeasible& infeasible) {
@@ -85,6 +81,13 @@ class KvFidelity : public Experiment {
   }
 
  private:
+  // Sample i of a run with base seed `seed`: seed * 1000003 + i.
+  SyntheticKvOptions sample_options(int64_t seed, int sample) const {
+    SyntheticKvOptions options = synthetic_;
+    options.seed = uint64_t(seed) * 1000003u + uint64_t(sample);
+    return options;
+  }
+
   SyntheticKvOptions synthetic_;
   int samples_;
   cache::CacheMode mode_;

@@ -43,12 +43,19 @@ double allocation_cost(const AllocationProblem& p, const std::vector<int>& width
   return total;
 }
 
-std::vector<int> allocate_budget_exact(const AllocationProblem& p) {
+// Every unit at the last (cheapest) width, and what the budget leaves beyond that floor.
+std::vector<int> at_floor(const AllocationProblem& p, double& remaining) {
   check(p);
-  const int floor_width = static_cast<int>(p.width_cost.size()) - 1;
-  std::vector<int> widths(p.sizes.size(), floor_width);
-  double remaining = p.budget - allocation_cost(p, widths);
+  std::vector<int> widths(p.sizes.size(), static_cast<int>(p.width_cost.size()) - 1);
+  remaining = p.budget - allocation_cost(p, widths);
+  return widths;
+}
+
+std::vector<int> allocate_budget_exact(const AllocationProblem& p) {
+  double remaining = 0;
+  std::vector<int> widths = at_floor(p, remaining);
   if (remaining <= 0) return widths;
+  const int floor_width = static_cast<int>(p.width_cost.size()) - 1;
   for (int u : rank_units(p.scores)) {
     const double base = p.sizes[static_cast<size_t>(u)] * p.width_cost.back();
     for (int w = 0; w < floor_width; ++w) {
@@ -64,11 +71,10 @@ std::vector<int> allocate_budget_exact(const AllocationProblem& p) {
 }
 
 std::vector<int> allocate_water_fill(const AllocationProblem& p) {
-  check(p);
-  const int floor_width = static_cast<int>(p.width_cost.size()) - 1;
-  std::vector<int> widths(p.sizes.size(), floor_width);
-  double remaining = p.budget - allocation_cost(p, widths);
+  double remaining = 0;
+  std::vector<int> widths = at_floor(p, remaining);
   if (remaining <= 0) return widths;
+  const int floor_width = static_cast<int>(p.width_cost.size()) - 1;
   const std::vector<int> ranked = rank_units(p.scores);
   for (int level = floor_width - 1; level >= 0; --level) {
     bool everyone_rose = true;
