@@ -94,7 +94,7 @@ struct cache_launch {
   at::Tensor out;
   cache_launch(const at::Tensor& k, const at::Tensor& v, const at::Tensor& q, int tokens,
                const std::vector<segment_spec>& segs, cudaStream_t stream)
-      : cache(k.data_ptr(), v.data_ptr(), false, static_cast<int>(k.size(0)), kKvHeads, tokens, kDim, segs, stream),
+      : cache(k.data_ptr(), v.data_ptr(), input_dtype::f16, static_cast<int>(k.size(0)), kKvHeads, tokens, kDim, segs, stream),
         out(at::full_like(q, NAN)) {
     shape.batch = static_cast<int>(k.size(0));
     shape.q_heads = kQHeads;

@@ -140,7 +140,7 @@ void run_cuda(const perf_options& o, RunRecord& record, ProgressSink& progress, 
         s.key.pack.bits = s.value.pack.bits = static_cast<int>(bits);
         s.key.pack.per_channel = true;
         s.key.pack.group_size = s.value.pack.group_size = 128;
-        device_cache cache(dk.get(), dv.get(), false, static_cast<int>(batch), o.kv_heads, static_cast<int>(tokens),
+        device_cache cache(dk.get(), dv.get(), input_dtype::f16, static_cast<int>(batch), o.kv_heads, static_cast<int>(tokens),
                            o.head_dim, {s}, stream);
         attention_shape shape;
         shape.batch = static_cast<int>(batch);

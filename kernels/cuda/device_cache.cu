@@ -66,7 +66,7 @@ void device_cache::build_tensor(const tensor_spec& ts, const void* x, int seq, i
                                 cudaStream_t stream) {
   const int D = head_dim_, H = kv_heads_;
   const int64_t x_head_stride = static_cast<int64_t>(tokens_) * D;
-  const size_t elem = 2;
+  const size_t elem = dtype_ == input_dtype::f32 ? 4 : 2, dense_elem = 2;
   const char* xb = static_cast<const char*>(x) +
                    ((static_cast<int64_t>(seq) * H * tokens_ + x_token_offset) * D) * elem;
   if (seg_tokens == 0) {
@@ -76,10 +76,11 @@ void device_cache::build_tensor(const tensor_spec& ts, const void* x, int seq, i
   if (ts.storage == tensor_spec::kind::dense) {
     tv.format = tensor_format::dense16;
     tv.storage_bits = 16;
-    tv.dense_bf16 = bf16_;
+    attention_bytes_ += static_cast<size_t>(H) * seg_tokens * D * dense_elem;
+    if (dtype_ == input_dtype::f32) return;  // the caller's rows (see the constructor)
+    tv.dense_bf16 = dtype_ == input_dtype::bf16;
     tv.words = reinterpret_cast<const uint32_t*>(xb);
     tv.head_stride_words = x_head_stride / 2;
-    attention_bytes_ += static_cast<size_t>(H) * seg_tokens * D * elem;
     owned_.push_back({tv.words, 0});  // dense rows are strided views: mirrored separately
     return;
   }
@@ -175,10 +176,10 @@ void device_cache::record_slices(std::initializer_list<slice> slices) {
   }
 }
 
-device_cache::device_cache(const void* k, const void* v, bool bf16, int batch, int kv_heads, int tokens,
+device_cache::device_cache(const void* k, const void* v, input_dtype dtype, int batch, int kv_heads, int tokens,
                            int head_dim, const std::vector<segment_spec>& specs, cudaStream_t stream,
                            const device_allocator* allocator)
-    : bf16_(bf16), allocator_(allocator), batch_(batch), kv_heads_(kv_heads), tokens_(tokens), head_dim_(head_dim) {
+    : dtype_(dtype), allocator_(allocator), batch_(batch), kv_heads_(kv_heads), tokens_(tokens), head_dim_(head_dim) {
   int sum = 0;
   for (const auto& s : specs) sum += s.tokens;
   if (sum != tokens) throw std::invalid_argument("device_cache: segment tokens sum to " + std::to_string(sum) +
@@ -207,19 +208,18 @@ device_cache::device_cache(const void* k, const void* v, bool bf16, int batch, i
 }
 
 void device_cache::requantize(cudaStream_t stream) {
-  const input_dtype dt = bf16_ ? input_dtype::bf16 : input_dtype::f16;
   std::vector<pack_task> packed;  // every packed tensor of the layer: shared launches
   for (const pack_job& j : jobs_) {
     tensor_view& tv = *j.view;
     uint32_t* words = const_cast<uint32_t*>(tv.words);
     uint16_t *scales = const_cast<uint16_t*>(tv.scales), *mins = const_cast<uint16_t*>(tv.mins);
     if (j.interleaved)
-      quantize_pack_interleaved(j.x, dt, j.heads, j.tokens, head_dim_, j.x_head_stride, tv.bits, tv.word_offset,
+      quantize_pack_interleaved(j.x, dtype_, j.heads, j.tokens, head_dim_, j.x_head_stride, tv.bits, tv.word_offset,
                                 j.words_per_head, j.group_size, words, scales, mins, stream);
     else
       packed.push_back({j.spec, j.x, j.heads, j.tokens, head_dim_, j.x_head_stride, words, scales, mins});
   }
-  quantize_pack_many(packed.data(), static_cast<int>(packed.size()), dt, stream);
+  quantize_pack_many(packed.data(), static_cast<int>(packed.size()), dtype_, stream);
 }
 
 std::vector<segment_view> device_cache::host_table(std::vector<std::vector<uint8_t>>& storage) const {

@@ -60,11 +60,14 @@ class device_buffer {
 
 class device_cache {
  public:
-  // k, v: device [batch][kv_heads][tokens][head_dim] fp16 or bf16, stored order. Dense segments
-  // point into k/v (which must outlive the cache); packed/interleaved ones are quantized here.
+  // k, v: device [batch][kv_heads][tokens][head_dim] in `dtype`, stored order; packed and
+  // interleaved segments are quantized here. With fp16/bf16 input, dense segments point into
+  // k/v (which must outlive the cache). fp32 input is for values a 16-bit copy would round
+  // before quantization (a rotated frame): the kernels read 16-bit dense rows only, so its
+  // dense segments are left without data (words null) for the caller to point at its own.
   // Segment token counts must sum to `tokens`. Same specs for every sequence of the batch.
   // allocator: where the packed buffers come from (null: cudaMalloc); must outlive the cache.
-  device_cache(const void* k, const void* v, bool bf16, int batch, int kv_heads, int tokens,
+  device_cache(const void* k, const void* v, input_dtype dtype, int batch, int kv_heads, int tokens,
                int head_dim, const std::vector<segment_spec>& specs, cudaStream_t stream,
                const device_allocator* allocator = nullptr);
 
@@ -105,7 +108,7 @@ class device_cache {
   void build_tensor(const tensor_spec& ts, const void* x, int seq, int seg_tokens, int64_t x_token_offset,
                     const tensor_view& first_seq_view, tensor_view& tv, cudaStream_t stream);
 
-  bool bf16_;
+  input_dtype dtype_;
   const device_allocator* allocator_;
   int batch_, kv_heads_, tokens_, head_dim_, num_segments_ = 0, max_tiles_ = 0;
   std::vector<device_buffer> buffers_;

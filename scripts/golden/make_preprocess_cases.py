@@ -7,9 +7,12 @@ differs most) and a smooth gradient, bicubic and bilinear.
 Usage (GPU machine, repository root):
     python3 scripts/golden/make_preprocess_cases.py --out tests/data/models/preprocess_cases.safetensors
 
-Writes, per case <name>: raw_<name> U8 [F, H, W, 3] and pixels_<name> F32 (the processor's
-pixel_values_videos), plus grid_<name> I64 [3] for the Qwen2-VL processor; the attribute
-__metadata__ lists the cases as "<name>:<processor folder>:<resample>".
+Raw frames (2 per video) are stored once per size and kind as raw_<size>_<kind> U8 [F, H, W, 3].
+The processor outputs are too large to store whole (a 384x384 LLaVA video is 3.5 MB), so per case
+<name> the file keeps the output's shape (shape_<name> I64), its float64 sum (sum_<name> F64 [1])
+and its values at 4096 seeded positions (idx_<name> I64, pixels_<name> F32): a resize that
+differs anywhere but at those positions still moves the sum. grid_<name> I64 [3] is the Qwen2-VL
+processor's video_grid_thw. The attribute "cases" lists "<name>:<raw>:<processor folder>:<resample>".
 """
 import argparse
 import json
@@ -20,6 +23,7 @@ from safetensors.torch import save_file
 
 FOLDERS = {"llava": "tests/data/models/llava_onevision", "qwen": "tests/data/models/qwen2_vl/tiny"}
 SIZES = [(90, 120), (361, 640), (17, 29), (5, 250)]
+SAMPLES = 4096
 
 
 def frames(kind, count, height, width, g):
@@ -38,19 +42,30 @@ def main():
     args = parser.parse_args()
     g = torch.Generator().manual_seed(4321)
     tensors, cases = {}, []
+    raws = {}
+    for height, width in SIZES:
+        for kind in ("noise", "gradient"):
+            raws[f"{height}x{width}_{kind}"] = frames(kind, 2, height, width, g)
+    for key, raw in raws.items():
+        tensors["raw_" + key] = raw.contiguous()
     for family, folder in FOLDERS.items():
         for resample in (3, 2):
             vp = transformers.AutoVideoProcessor.from_pretrained(folder, resample=resample)
-            for height, width in SIZES:
-                for kind in ("noise", "gradient"):
-                    name = f"{family}_{'bicubic' if resample == 3 else 'bilinear'}_{kind}_{height}x{width}"
-                    raw = frames(kind, 3, height, width, g)
-                    out = vp(videos=[raw.numpy()], return_tensors="pt")
-                    tensors["raw_" + name] = raw.contiguous()
-                    tensors["pixels_" + name] = out["pixel_values_videos"].float().contiguous()
-                    if "video_grid_thw" in out:
-                        tensors["grid_" + name] = out["video_grid_thw"][0].to(torch.int64).contiguous()
-                    cases.append(f"{name}:{folder}:{resample}")
+            for key, raw in raws.items():
+                name = f"{family}_{'bicubic' if resample == 3 else 'bilinear'}_{key}"
+                out = vp(videos=[raw.numpy()], return_tensors="pt")
+                pixels = out["pixel_values_videos"].float().contiguous()
+                if "video_grid_thw" in out:
+                    tensors["grid_" + name] = out["video_grid_thw"][0].to(torch.int64).contiguous()
+                else:
+                    pixels = pixels[0]  # [frames, 3, H, W] of the one video
+                flat = pixels.reshape(-1)
+                idx = torch.randperm(flat.numel(), generator=g)[:SAMPLES].sort().values
+                tensors["shape_" + name] = torch.tensor(pixels.shape, dtype=torch.int64)
+                tensors["sum_" + name] = flat.double().sum().reshape(1)
+                tensors["idx_" + name] = idx.to(torch.int64).contiguous()
+                tensors["pixels_" + name] = flat[idx].contiguous()
+                cases.append(f"{name}:raw_{key}:{folder}:{resample}")
     versions = {"torch": torch.__version__, "transformers": transformers.__version__}
     save_file(tensors, args.out, metadata={"cases": json.dumps(cases), "versions": json.dumps(versions)})
     print(f"{len(cases)} cases -> {args.out}")

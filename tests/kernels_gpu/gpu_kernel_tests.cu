@@ -369,7 +369,7 @@ void run_attention_case(ledger& lg, const attn_case& c) {
   const auto qb = random_bits(rng, q_elems, D, 1.0f, c.bf16, false);
   device_buffer dk = upload(kb.data(), kv_elems * 2), dv = upload(vb.data(), kv_elems * 2);
   device_buffer dq = upload(qb.data(), q_elems * 2);
-  device_cache cache(dk.get(), dv.get(), c.bf16, c.batch, c.kv_heads, tokens, D, segs, nullptr);
+  device_cache cache(dk.get(), dv.get(), c.bf16 ? input_dtype::bf16 : input_dtype::f16, c.batch, c.kv_heads, tokens, D, segs, nullptr);
   attention_shape shape;
   shape.batch = c.batch;
   shape.q_heads = c.q_heads;

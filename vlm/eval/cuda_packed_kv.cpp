@@ -110,19 +110,19 @@ bool segment_specs_of(const std::vector<cache::StoredRange>& ranges, cache::Chan
 // Tokens the tail holds before its first growth: a query and a short answer.
 constexpr int64_t kTailCapacity = 256;
 
-// The orthonormal Walsh-Hadamard matrix of core/quant (its own inverse and symmetric) in the
-// model's dtype on its device (like: any tensor of the model): x·H rotates the rows of x into
-// the frame of a Hadamard-quantized layer and back. One matrix product per rotation (fp32
-// accumulation in the GEMM); its entries ±1/sqrt(D) round to the 16-bit dtype, well inside the
-// rounding of the rotated values themselves.
+// The orthonormal Walsh-Hadamard matrix of core/quant (its own inverse and symmetric), fp32 on
+// the device of `like`: x·H rotates the rows of x into the frame of a Hadamard-quantized layer
+// and back. Rotations run in fp32 (one GEMM each), so the packer quantizes the values the CPU
+// quantizer sees (core/quant rotates fp32) rather than their 16-bit rounding, which moves codes
+// across their boundaries.
 at::Tensor hadamard_matrix(int64_t dim, const at::Tensor& like) {
   at::Tensor h = torch::eye(dim, at::kFloat).contiguous();
   for (int64_t r = 0; r < dim; ++r) quant::hadamard_inplace(h[r].data_ptr<float>(), static_cast<int>(dim));
-  return h.to(like.device(), like.scalar_type());
+  return h.to(like.device());
 }
 
-// x rotated by H along its last dimension.
-at::Tensor rotate(const at::Tensor& x, const at::Tensor& h) { return torch::matmul(x, h); }
+// x rotated by H along its last dimension, in fp32.
+at::Tensor rotate(const at::Tensor& x, const at::Tensor& h) { return torch::matmul(x.to(at::kFloat), h); }
 
 // One layer as the attention reads it: a segment table on the device over packed buffers
 // (owned by `packed`), compact dense tokens (owned by `dense`) and, last, the full-precision
@@ -175,12 +175,16 @@ void add_tail(DeviceLayer& layer, const at::Tensor& like) {
   upload_table(layer);
 }
 
-// Packs the layer on the device. ks, vs: [kv_heads][T][D] in stored order.
+// Packs the layer on the device. ks, vs: [kv_heads][T][D] in stored order, in the model's
+// 16-bit dtype `dense_dtype` or in fp32 (rotated); dense tokens are kept in `dense_dtype`.
 void build_fused(DeviceLayer& layer, const at::Tensor& ks, const at::Tensor& vs, const std::vector<k::segment_spec>& specs,
-                 const std::vector<cache::StoredRange>& ranges) {
-  const bool bf16 = ks.scalar_type() == at::kBFloat16;
+                 const std::vector<cache::StoredRange>& ranges, at::ScalarType dense_dtype) {
+  const bool bf16 = dense_dtype == at::kBFloat16;
+  const k::input_dtype input = ks.scalar_type() == at::kFloat ? k::input_dtype::f32
+                               : bf16                          ? k::input_dtype::bf16
+                                                               : k::input_dtype::f16;
   const int heads = static_cast<int>(ks.size(0)), tokens = static_cast<int>(ks.size(1)), dim = static_cast<int>(ks.size(2));
-  layer.packed = std::make_unique<k::device_cache>(ks.data_ptr(), vs.data_ptr(), bf16, 1, heads, tokens, dim, specs,
+  layer.packed = std::make_unique<k::device_cache>(ks.data_ptr(), vs.data_ptr(), input, 1, heads, tokens, dim, specs,
                                                    nullptr, packed_cache_allocator());
   layer.table = layer.packed->table();
   // Dense views alias the gathered input: give them compact copies so the input can be freed.
@@ -191,7 +195,8 @@ void build_fused(DeviceLayer& layer, const at::Tensor& ks, const at::Tensor& vs,
       // clone, not contiguous(): a range spanning every token is already contiguous and would
       // stay a view of the model's context (the sweep's copy), not memory of this cache.
       const at::Tensor& source = which == 0 ? ks : vs;
-      layer.dense.push_back(source.slice(1, ranges[s].begin, ranges[s].end).clone(at::MemoryFormat::Contiguous));
+      layer.dense.push_back(
+          source.slice(1, ranges[s].begin, ranges[s].end).to(dense_dtype).clone(at::MemoryFormat::Contiguous));
       tv = dense_rows(layer.dense.back(), bf16);
     }
   layer.bytes = static_cast<double>(layer.packed->attention_bytes());
@@ -280,7 +285,7 @@ class CudaPackedKv : public PackedKv {
             ks = rotate(ks, layer.rotation);
             vs = rotate(vs, layer.rotation);
           }
-          build_fused(layer, ks.contiguous(), vs.contiguous(), specs, ranges);
+          build_fused(layer, ks.contiguous(), vs.contiguous(), specs, ranges, keys.scalar_type());
         } catch (const std::invalid_argument& e) {  // check_segment_supported: a layout the kernels refuse
           why = e.what();
           layer = DeviceLayer{};
@@ -316,7 +321,8 @@ class CudaPackedKv : public PackedKv {
       return {torch::zeros_like(q),
               torch::full({1, heads, tokens}, -std::numeric_limits<float>::infinity(), q.options().dtype(at::kFloat))};
     // The kernels' [batch][q_tokens][q_heads][D], in the layer's frame.
-    const at::Tensor qt = (layer.rotation.defined() ? rotate(q, layer.rotation) : q).transpose(1, 2).contiguous();
+    const at::Tensor qt =
+        (layer.rotation.defined() ? rotate(q, layer.rotation).to(q.scalar_type()) : q).transpose(1, 2).contiguous();
     at::Tensor out = torch::empty_like(qt);
     at::Tensor lse = torch::empty({1, tokens, heads}, q.options().dtype(at::kFloat));
     k::attention_shape shape;
@@ -334,7 +340,7 @@ class CudaPackedKv : public PackedKv {
     const auto* table = static_cast<const k::segment_view*>(layer.table_dev.data_ptr());
     k::attention_over_segments(shape, qt.data_ptr(), table, out.data_ptr(), lse.data_ptr<float>(), workspace.data_ptr(),
                                workspace_bytes, nullptr);
-    if (layer.rotation.defined()) out = rotate(out, layer.rotation);  // back out of the rotated frame
+    if (layer.rotation.defined()) out = rotate(out, layer.rotation).to(q.scalar_type());  // back out of the frame
     return {out.transpose(1, 2), lse.transpose(1, 2)};
   }
   void append(std::int64_t index, const at::Tensor& k, const at::Tensor& v) override {
