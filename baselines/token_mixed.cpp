@@ -3,7 +3,9 @@
 // attention mass the query's probe queries put on it, averaged over heads; tokens are ranked
 // per layer; the top fractions get the wide widths, fractions set to meet the budget. Tokens
 // keep their order, so widths stay interleaved and every token carries its own width, scale
-// and zero-point (docs/packing.md token-interleaved layout).
+// and zero-point (docs/packing.md token-interleaved layout). Keys are channel-separable as
+// ZipCache quantizes them (keys: channel_separable, core/cache/key_channel_norm.h): raw
+// per-token keys (keys: per_token) let a few outlier channels set every token's range.
 #include <algorithm>
 
 #include "core/method/kv_method.h"
@@ -21,7 +23,8 @@ class TokenMixedMethod final : public KvMethod {
         budget_(p.get_float("budget_bits")),
         effective_(p.get_string("budget_kind") == "effective"),
         group_(static_cast<int>(p.get_int("group_size"))),
-        residual_(static_cast<int>(p.get_int("residual"))) {
+        residual_(static_cast<int>(p.get_int("residual"))),
+        channel_separable_(p.get_string("keys") == "channel_separable") {
     std::sort(widths_.begin(), widths_.end(), [](auto a, auto b) { return bits_to_number(a) > bits_to_number(b); });
     widths_.erase(std::unique(widths_.begin(), widths_.end()), widths_.end());
     for (auto b : widths_)
@@ -40,6 +43,8 @@ class TokenMixedMethod final : public KvMethod {
     problem.sizes.assign(tokens.size(), 1);
     for (auto b : widths_) problem.width_cost.push_back(cost_per_token(b, kv.head_dim));
     problem.budget = budget_ * ctx.num_visual() - 16.0 * (ctx.num_visual() - quantizable);
+    // The key factors of a head (16 bits per channel) over its 2 x head_dim elements per token.
+    if (channel_separable_ && effective_) problem.budget -= 16.0 * kv.head_dim / (2.0 * kv.head_dim);
     windowquant::require_feasible(problem, "token_mixed", budget_, ctx.num_visual(), effective_ ? "effective" : "nominal");
     cache::Plan plan;
     for (int layer = 0; layer < kv.layers; ++layer) {
@@ -49,6 +54,7 @@ class TokenMixedMethod final : public KvMethod {
       for (int t : tokens) problem.scores.push_back(mass[static_cast<size_t>(t)]);
       const std::vector<int> chosen = windowquant::allocate_tiers(problem, top_fractions_);
       cache::LayerPlan lp;
+      lp.key_channel_norm = channel_separable_;
       size_t next = 0;
       for (const TokenRun& r : runs) {
         cache::InterleavedPiece piece{r.begin, r.end, {}, group_};
@@ -76,6 +82,7 @@ class TokenMixedMethod final : public KvMethod {
   bool effective_;
   int group_;
   int residual_;
+  bool channel_separable_;
 };
 
 const Registration<KvMethod> reg{
@@ -86,7 +93,9 @@ const Registration<KvMethod> reg{
       float_param("budget_bits", 3.0, "average bits per visual K/V element", 0.5, 16),
       choice_param("budget_kind", "effective", {"effective", "nominal"}, "what the budget counts (protocol.md)"),
       int_param("group_size", 32, "channels per group (K and V per-token)", 1, 4096),
-      int_param("residual", 32, "last context tokens kept in full precision", 0, 1 << 20)},
+      int_param("residual", 32, "last context tokens kept in full precision", 0, 1 << 20),
+      choice_param("keys", "channel_separable", {"channel_separable", "per_token"},
+                   "keys divided by per-channel factors before per-token quantization (ZipCache), or raw")},
      [](const Params& p) { return std::make_unique<TokenMixedMethod>(p); }}};
 
 }  // namespace

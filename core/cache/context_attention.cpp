@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "core/cache/kernel_views.h"
+#include "core/cache/key_channel_norm.h"
 #include "core/quant/transforms.h"
 #include "kernels/cpu/cpu_attention.h"
 
@@ -160,6 +161,9 @@ void PackedContext::append(int layer, const float* k, const float* v, int n) {
     if (tables.rotated)
       for (std::vector<float>* tail : {&tables.tail_k[h], &tables.tail_v[h]})
         rotate_rows(tail->data() + tail->size() - rows, n, cache_layer.head_dim);
+    const std::vector<float>& key_scale = cache_layer.heads[h].key_scale;
+    if (tables.fused && !key_scale.empty())  // into the keys' normalised frame, as stored
+      scale_channels(tables.tail_k[h].data() + tables.tail_k[h].size() - rows, n, key_scale, /*divide=*/true);
   }
   tables.tail += n;
 }
@@ -180,7 +184,7 @@ void PackedContext::attend(int layer, const float* q, int q_heads, int q_tokens,
   const LayerTables& tables = layers_[static_cast<size_t>(layer)];
   std::vector<float> q_kernel(static_cast<size_t>(rows) * D), out_kernel(q_kernel.size()), lse_kernel(rows);
   std::vector<float> part_out(q_kernel.size()), part_lse(rows), k, v;
-  std::vector<float> q_rotated;
+  std::vector<float> q_rotated, q_scaled;
   if (tables.rotated) {  // into the layer's frame; the output is rotated back at the end
     q_rotated.assign(q, q + static_cast<int64_t>(q_heads) * q_tokens * D);
     rotate_rows(q_rotated.data(), static_cast<int64_t>(q_heads) * q_tokens, D);
@@ -192,6 +196,11 @@ void PackedContext::attend(int layer, const float* q, int q_heads, int q_tokens,
     float* oh = out + static_cast<int64_t>(h) * rows * D;
     float* lh = lse + static_cast<int64_t>(h) * rows;
     const HeadCache& head = cache_layer.heads[static_cast<size_t>(h)];
+    if (tables.fused && !head.key_scale.empty()) {  // q·k = (q∘f)·(k/f): read in the keys' frame
+      q_scaled.assign(qh, qh + static_cast<int64_t>(rows) * D);
+      scale_channels(q_scaled.data(), rows, head.key_scale, /*divide=*/false);
+      qh = q_scaled.data();
+    }
     const auto merge_tail = [&] {
       if (tables.tail == 0) return;
       attend_rows(qh, rows, tables.tail_k[static_cast<size_t>(h)].data(), tables.tail_v[static_cast<size_t>(h)].data(),

@@ -7,7 +7,9 @@
 // Quantized segments are read by the CPU kernels (kernels/cpu/cpu_attention.h) straight from
 // the packed arrays ("fused"); full-precision segments (text, residual, sinks) are read in
 // fp32 as stored. A layer stored in Hadamard-rotated channels is read in that frame (the query
-// rotated, the output rotated back: kernel_views.h ChannelFrame). A layer whose layout no kernel
+// rotated, the output rotated back: kernel_views.h ChannelFrame); channel-normalised keys
+// (key_channel_norm.h) are read with the query multiplied by the head's factors, the tail
+// divided by them as it is appended. A layer whose layout no kernel
 // view describes (an FFT of the channels, channel parts) is dequantized into a scratch buffer
 // one layer at a time ("dequantized"); path() says which, so no table mixes the two silently.
 #pragma once

@@ -37,7 +37,7 @@ KvBits kv_bits(const LayerCache& layer, const std::vector<uint8_t>& is_visual) {
       out.counts += both.scaled(share);
     }
   }
-  if (any_visual) out.counts.side_bits += layer.side_bits_per_head * layer.kv_heads();
+  if (any_visual) out.counts.side_bits += (layer.side_bits_per_head + layer.key_scale_bits_per_head()) * layer.kv_heads();
   return out;
 }
 
@@ -55,7 +55,7 @@ CacheBytes cache_bytes(const LayerCache& layer) {
     }
     // Tail tokens are fp16 in a deployment: 2 bytes per element.
     out.stored += 2.0 * (head.tail_k.size() + head.tail_v.size());
-    out.stored += layer.side_bits_per_head / 8.0;
+    out.stored += (layer.side_bits_per_head + layer.key_scale_bits_per_head()) / 8.0;
     const double tokens = head.context_tokens() + head.tail_tokens();
     out.fp16 += 2.0 * 2.0 * tokens * layer.head_dim;  // K and V, 2 bytes each
   }

@@ -26,7 +26,8 @@ struct KvBits {
 // (1 = visual); empty = every context token counts. Tail tokens never count (they are the
 // query/decode tokens). A segment is charged per token in proportion to how many of its
 // tokens are visual (exact when a segment is all-visual, the normal case); a layer's
-// side_bits_per_head is charged in full whenever any visual token is counted.
+// side_bits_per_head (and its key factors, key_scale_bits_per_head) is charged in full
+// whenever any visual token is counted.
 KvBits kv_bits(const KvCache& cache, const std::vector<uint8_t>& is_visual = {});
 KvBits kv_bits(const LayerCache& layer, const std::vector<uint8_t>& is_visual = {});
 

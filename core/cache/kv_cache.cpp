@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/cache/key_channel_norm.h"
+
 namespace wq::cache {
 
 FullKv::FullKv(int layers_, int kv_heads_, int tokens_, int head_dim_)
@@ -44,7 +46,13 @@ HeadCache build_head(const float* k, const float* v, int tokens, int head_dim,
     std::copy(k + head.positions[i] * d, k + (head.positions[i] + 1) * d, ks.begin() + i * d);
     std::copy(v + head.positions[i] * d, v + (head.positions[i] + 1) * d, vs.begin() + i * d);
   }
-  for (const StoredRange& r : stored_ranges(plan, tokens)) {
+  const std::vector<StoredRange> ranges = stored_ranges(plan, tokens);
+  std::vector<float> key_scale;
+  if (plan.key_channel_norm && values) {
+    key_scale = key_channel_factors(quantized_channel_abs_max(ks.data(), head_dim, ranges));
+    scale_channels(ks.data(), tokens, key_scale, /*divide=*/true);
+  }
+  for (const StoredRange& r : ranges) {
     Segment s;
     s.begin = r.begin;
     s.end = r.end;
@@ -64,8 +72,11 @@ HeadCache build_head(const float* k, const float* v, int tokens, int head_dim,
       s.key = make_full_precision_tensor(kr, n, head_dim);
       s.value = make_full_precision_tensor(vr, n, head_dim);
     }
+    // Simulate mode keeps dequantized values: back in the keys' own frame (exact, powers of two).
+    if (!key_scale.empty() && mode == CacheMode::simulate) scale_channels(s.key.values.data(), n, key_scale, false);
     head.segments.push_back(std::move(s));
   }
+  if (mode == CacheMode::packed) head.key_scale = std::move(key_scale);
   return head;
 }
 
@@ -75,6 +86,7 @@ LayerCache build_layer(const float* k, const float* v, int kv_heads, int tokens,
   layer.head_dim = head_dim;
   layer.mode = mode;
   layer.side_bits_per_head = plan.side_bits_per_head;
+  layer.key_channel_norm = plan.key_channel_norm;
   const size_t stride = static_cast<size_t>(tokens) * head_dim;
   for (int h = 0; h < kv_heads; ++h) {
     layer.heads.push_back(build_head(k + h * stride, v + h * stride, tokens, head_dim, plan, mode));
@@ -117,6 +129,7 @@ void dequantize_head(const HeadCache& head, int head_dim, std::vector<float>& k,
     read_tensor(s, s.key, head_dim, k.data() + s.begin * d);
     read_tensor(s, s.value, head_dim, v.data() + s.begin * d);
   }
+  if (!head.key_scale.empty()) scale_channels(k.data(), head.context_tokens(), head.key_scale, false);
   std::copy(head.tail_k.begin(), head.tail_k.end(), k.begin() + context * d);
   std::copy(head.tail_v.begin(), head.tail_v.end(), v.begin() + context * d);
 }

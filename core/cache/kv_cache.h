@@ -37,6 +37,10 @@ struct HeadCache {
   std::vector<float> tail_k;            // [tail][D] fp32 (accounted as fp16)
   std::vector<float> tail_v;            // [tail][D] fp32
   std::vector<int32_t> tail_positions;  // [tail]
+  // Packed mode under LayerPlan::key_channel_norm: the context's stored keys (quantized and
+  // full-precision) are k / key_scale per channel [D]; dequantize_head undoes it. Empty
+  // otherwise (simulate mode stores the keys back in their own frame).
+  std::vector<float> key_scale;
 
   int context_tokens() const { return static_cast<int>(positions.size()); }
   int tail_tokens() const { return static_cast<int>(tail_positions.size()); }
@@ -46,6 +50,8 @@ struct LayerCache {
   int head_dim = 0;
   CacheMode mode = CacheMode::simulate;
   double side_bits_per_head = 0;  // from LayerPlan, charged to the visual part
+  bool key_channel_norm = false;  // from LayerPlan: 16 bits per channel per head of factors
+  double key_scale_bits_per_head() const { return key_channel_norm ? 16.0 * head_dim : 0.0; }
   std::vector<HeadCache> heads;   // [kv_heads]
   int kv_heads() const { return static_cast<int>(heads.size()); }
 };

@@ -109,6 +109,10 @@ void validate(const LayerPlan& plan, int tokens, int head_dim) {
     }
   }
   if (!(plan.side_bits_per_head >= 0)) throw std::invalid_argument("Plan: side_bits_per_head < 0");
+  for (const PlanPiece& piece : plan.pieces)
+    if (plan.key_channel_norm && piece.key.spec.transform != quant::Transform::none)
+      throw std::invalid_argument("Plan: key_channel_norm with a channel transform of the keys in [" +
+                                  std::to_string(piece.begin) + ", " + std::to_string(piece.end) + ")");
 }
 
 Plan full_precision_plan() {

@@ -57,6 +57,10 @@ struct LayerPlan {
   // Extra storage a method keeps per KV head beyond what the segments hold (e.g. an index
   // list of salient tokens), in bits; charged to the visual part by kv_bits.
   double side_bits_per_head = 0;
+  // Keys stored divided by per-channel power-of-two factors of each head, ZipCache's
+  // channel-separable keys (key_channel_norm.h); the factors cost 16 bits per channel per head
+  // (KvCache accounts them). Not with a channel transform (one frame per layer).
+  bool key_channel_norm = false;
 };
 
 struct Plan {
@@ -70,7 +74,7 @@ struct Plan {
 // Throws std::invalid_argument with the offending piece when: order is not a permutation of
 // [0, tokens); a range is empty, out of [0, tokens) or overlaps another; a TensorPlan's parts
 // do not partition [0, head_dim); an interleaved piece's bits size differs from its range or
-// holds ternary; a spec is invalid (quant::validate).
+// holds ternary; a spec is invalid (quant::validate); key_channel_norm meets a key transform.
 void validate(const LayerPlan& plan, int tokens, int head_dim);
 
 // One range of the stored order and how it is kept: a plan piece, an interleaved piece, or

@@ -109,6 +109,26 @@ TEST(PackedContext, HadamardLayersAreReadInTheRotatedFrame) {
   }
 }
 
+// token_mixed's channel-separable keys: interleaved widths (a 16-bit token among them) and
+// full-precision tokens stored divided by the head's factors, read with a scaled query.
+LayerPlan channel_normalised_plan() {
+  LayerPlan plan;
+  plan.key_channel_norm = true;
+  std::vector<QuantBits> bits;
+  for (int t = 4; t < 60; ++t) bits.push_back(t % 7 == 0 ? QuantBits::b16 : t % 3 == 0 ? QuantBits::b4 : QuantBits::b2);
+  plan.interleaved.push_back({4, 60, bits, 16});
+  return plan;
+}
+
+TEST(PackedContext, ChannelNormalisedKeysAreReadWithAScaledQuery) {
+  for (int D : {16, 64}) {
+    SCOPED_TRACE("head_dim " + std::to_string(D));
+    const KvCache cache = one_layer_cache(2, 64, D, channel_normalised_plan());
+    ASSERT_EQ(cache.layers[0].heads[0].key_scale.size(), size_t(D));
+    expect_matches_reference(cache, 4, 3, AttentionPath::fused, 110);
+  }
+}
+
 TEST(PackedContext, MixedFramesFftAndChannelPartsAreDequantizedAndSaySo) {
   const int T = 64, D = 16;
   LayerPlan mixed;
@@ -140,14 +160,16 @@ TEST(PackedContext, MixedFramesFftAndChannelPartsAreDequantizedAndSaySo) {
 TEST(PackedContext, AppendedTailIsAttendedLikeTheReferenceTail) {
   // Context + appended tail, one attention without a mask, against the reference over a
   // cache whose tail holds the same tokens (causal_tail off: every tail token visible); in the
-  // plain frame and in the Hadamard one (the tail is rotated as it is appended).
+  // plain frame, in the Hadamard one (the tail is rotated as it is appended) and with
+  // channel-normalised keys (the tail divided by the factors as it is appended).
   const int H = 2, T = 90, D = 32, Hq = 4, Q = 2, n = 7;
   LayerPlan plain, rotated;
   plain.pieces.push_back({5, 80, {uniform_spec(QuantBits::b2, 32, GroupAxis::tokens), {}},
                           {uniform_spec(QuantBits::b2, 32, GroupAxis::channels), {}}});
   rotated.pieces.push_back({5, 80, {hadamard_spec(QuantBits::b2), {}}, {hadamard_spec(QuantBits::b2), {}}});
-  for (const LayerPlan* plan : {&plain, &rotated}) {
-    SCOPED_TRACE(plan == &plain ? "plain" : "rotated");
+  const LayerPlan normalised = channel_normalised_plan();
+  for (const LayerPlan* plan : std::initializer_list<const LayerPlan*>{&plain, &rotated, &normalised}) {
+    SCOPED_TRACE(plan == &plain ? "plain" : plan == &rotated ? "rotated" : "channel-normalised");
     KvCache cache = one_layer_cache(H, T, D, *plan);
     PackedContext context(cache);
     const auto tk = random_matrix(size_t(H) * n * D, 130), tv = random_matrix(size_t(H) * n * D, 131);

@@ -30,6 +30,7 @@ const GpuCase kCases[] = {
     {"uniform", "{bits: 4, key_axis: token, key_group_size: 32}", "fused"},
     {"kivi", "{bits: 2, group_size: 32, residual: 32}", "fused"},
     {"token_mixed", "{bits: [4, 2, 1], budget_bits: 3.0, residual: 0}", "fused"},
+    {"token_mixed", "{bits: [4, 2, 1], budget_bits: 3.0, residual: 0, keys: per_token}", "fused"},
     {"windowquant", "{bits: [4, 2, 1], budget_bits: 3.0, residual: 0}", "fused"},
     {"windowquant", "{bits: [4, 2], budget_bits: 3.5, reorder: false, residual: 0}", "fused"},
     {"akvq_vl", "{bits: 2}", "fused"},

@@ -29,6 +29,7 @@ const MethodCase kCases[] = {
     {"uniform", "{bits: 1, key_group_size: 16, value_group_size: 16}", "fused"},
     {"kivi", "{bits: 2, group_size: 16, residual: 16}", "fused"},
     {"token_mixed", "{bits: [4, 2, 1], budget_bits: 6.0, group_size: 16, residual: 0}", "fused"},
+    {"token_mixed", "{bits: [4, 2, 1], budget_bits: 6.0, group_size: 16, residual: 0, keys: per_token}", "fused"},
     {"windowquant", "{bits: [4, 2, 1], budget_bits: 5.0, residual: 0, key_group_size: 16, value_group_size: 16}",
      "fused"},
     {"windowquant",

@@ -109,8 +109,9 @@ TEST_P(MethodCaseTest, LayoutModeAccountsExactlyAsPacked) {
     }
   }
   std::vector<float> k, v;
-  if (!layout.layers[0].heads[0].segments.empty() && layout.layers[0].heads[0].context_tokens() > 0)
+  if (!layout.layers[0].heads[0].segments.empty() && layout.layers[0].heads[0].context_tokens() > 0) {
     EXPECT_THROW(cache::dequantize_head(layout.layers[0].heads[0], s.kv.head_dim, k, v), std::logic_error);
+  }
 }
 
 TEST_P(MethodCaseTest, KeepsBudget) {

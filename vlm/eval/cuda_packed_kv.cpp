@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "core/cache/kernel_views.h"
+#include "core/cache/key_channel_norm.h"
 #include "core/cache/plan.h"
 #include "core/quant/transforms.h"
 #include "vlm/eval/packed_kv.h"
@@ -137,7 +138,27 @@ struct DeviceLayer {
   at::Tensor tail_k, tail_v;
   int64_t tail = 0;
   at::Tensor rotation;  // defined for a layer stored in the Hadamard frame (ChannelFrame)
+  at::Tensor key_scale;  // [kv_heads][1][D]: keys stored divided by it (key_channel_norm.h)
 };
+
+// The ZipCache factors of each head (core/cache's rule, from the same bf16/fp16 values, so
+// both sides divide by the same powers of two) over the quantized ranges' tokens of ks
+// ([kv_heads][T][D], stored order), as [kv_heads][1][D] in ks's dtype.
+at::Tensor key_channel_scale(const at::Tensor& ks, const std::vector<cache::StoredRange>& ranges) {
+  at::Tensor max_abs = torch::zeros({ks.size(0), ks.size(2)}, ks.options().dtype(at::kFloat));
+  for (const cache::StoredRange& r : ranges)
+    if (r.piece || r.interleaved)
+      max_abs = torch::maximum(max_abs, ks.slice(1, r.begin, r.end).abs().amax(1).to(at::kFloat));
+  max_abs = max_abs.to(at::kCPU).contiguous();
+  at::Tensor factors = torch::empty_like(max_abs);
+  const int64_t dim = ks.size(2);
+  for (int64_t h = 0; h < ks.size(0); ++h) {
+    const float* m = max_abs[h].data_ptr<float>();
+    const std::vector<float> f = cache::key_channel_factors(std::vector<float>(m, m + dim));
+    std::copy(f.begin(), f.end(), factors[h].data_ptr<float>());
+  }
+  return factors.unsqueeze(1).to(ks.device(), ks.scalar_type());
+}
 
 k::tensor_view dense_rows(const at::Tensor& rows, bool bf16) {  // rows: [kv_heads][n][D] contiguous
   k::tensor_view tv;
@@ -285,7 +306,12 @@ class CudaPackedKv : public PackedKv {
             ks = rotate(ks, layer.rotation);
             vs = rotate(vs, layer.rotation);
           }
+          if (lp.key_channel_norm) {  // every stored key of the layer in the normalised frame
+            layer.key_scale = key_channel_scale(ks, ranges);
+            ks = ks / layer.key_scale;  // exact: powers of two
+          }
           build_fused(layer, ks.contiguous(), vs.contiguous(), specs, ranges, keys.scalar_type());
+          if (layer.key_scale.defined()) layer.bytes += static_cast<double>(layer.key_scale.nbytes());
         } catch (const std::invalid_argument& e) {  // check_segment_supported: a layout the kernels refuse
           why = e.what();
           layer = DeviceLayer{};
@@ -321,8 +347,12 @@ class CudaPackedKv : public PackedKv {
       return {torch::zeros_like(q),
               torch::full({1, heads, tokens}, -std::numeric_limits<float>::infinity(), q.options().dtype(at::kFloat))};
     // The kernels' [batch][q_tokens][q_heads][D], in the layer's frame.
-    const at::Tensor qt =
-        (layer.rotation.defined() ? rotate(q, layer.rotation).to(q.scalar_type()) : q).transpose(1, 2).contiguous();
+    at::Tensor framed = layer.rotation.defined() ? rotate(q, layer.rotation).to(q.scalar_type()) : q;
+    if (layer.key_scale.defined())  // q·k = (q∘f)·(k/f), f of the query's KV head; exact
+      framed = (q.reshape({1, kv_heads_, heads / kv_heads_, tokens, dim}) *
+                layer.key_scale.view({1, kv_heads_, 1, 1, dim}))
+                   .reshape(q.sizes());
+    const at::Tensor qt = framed.transpose(1, 2).contiguous();
     at::Tensor out = torch::empty_like(qt);
     at::Tensor lse = torch::empty({1, tokens, heads}, q.options().dtype(at::kFloat));
     k::attention_shape shape;
@@ -358,7 +388,8 @@ class CudaPackedKv : public PackedKv {
       upload_table(layer);
     }
     const bool rotated = layer.rotation.defined();
-    layer.tail_k.slice(1, layer.tail, layer.tail + n).copy_(rotated ? rotate(k[0], layer.rotation) : k[0]);
+    const at::Tensor keys = layer.key_scale.defined() ? k[0] / layer.key_scale : k[0];  // the stored frame
+    layer.tail_k.slice(1, layer.tail, layer.tail + n).copy_(rotated ? rotate(keys, layer.rotation) : keys);
     layer.tail_v.slice(1, layer.tail, layer.tail + n).copy_(rotated ? rotate(v[0], layer.rotation) : v[0]);
     layer.tail += n;
     // Only the tail's token count changes: one int32 on the device, written by a

@@ -8,7 +8,9 @@
 //    full-precision tail is one more dense segment of the same table, so a decode step reads
 //    context and tail in one kernel call.
 // A layer stored in Hadamard-rotated channels (AKVQ-VL) is read in that frame: the query is
-// rotated, the output rotated back (core/cache/kernel_views.h ChannelFrame). A layer whose
+// rotated, the output rotated back (core/cache/kernel_views.h ChannelFrame); one whose keys
+// are stored channel-normalised (token_mixed, core/cache/key_channel_norm.h) is read with the
+// query multiplied by its head's factors. A layer whose
 // layout the kernels cannot read (an FFT of the channels, channel parts; on the GPU also
 // per-channel values and 16-bit tokens inside a token-interleaved run) is dequantized instead,
 // and attention_path() says so.
