@@ -12,7 +12,8 @@ The processor outputs are too large to store whole (a 384x384 LLaVA video is 3.5
 <name> the file keeps the output's shape (shape_<name> I64), its float64 sum (sum_<name> F64 [1])
 and its values at 4096 seeded positions (idx_<name> I64, pixels_<name> F32): a resize that
 differs anywhere but at those positions still moves the sum. grid_<name> I64 [3] is the Qwen2-VL
-processor's video_grid_thw. The attribute "cases" lists "<name>:<raw>:<processor folder>:<resample>".
+processor's video_grid_thw. The attribute "cases" lists "<name>:<raw>:<processor folder>:<resample>";
+"refused" lists the cases the processor raised on, in the same form.
 """
 import argparse
 import json
@@ -41,7 +42,7 @@ def main():
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     g = torch.Generator().manual_seed(4321)
-    tensors, cases = {}, []
+    tensors, cases, refused = {}, [], []
     raws = {}
     for height, width in SIZES:
         for kind in ("noise", "gradient"):
@@ -53,7 +54,12 @@ def main():
             vp = transformers.AutoVideoProcessor.from_pretrained(folder, resample=resample)
             for key, raw in raws.items():
                 name = f"{family}_{'bicubic' if resample == 3 else 'bilinear'}_{key}"
-                out = vp(videos=[raw.numpy()], return_tensors="pt")
+                try:
+                    out = vp(videos=[raw.numpy()], return_tensors="pt")
+                except Exception as e:  # a shape the processor refuses: ours must refuse it too
+                    refused.append(f"{name}:raw_{key}:{folder}:{resample}")
+                    print(f"refused {name}: {e}")
+                    continue
                 pixels = out["pixel_values_videos"].float().contiguous()
                 if "video_grid_thw" in out:
                     tensors["grid_" + name] = out["video_grid_thw"][0].to(torch.int64).contiguous()
@@ -67,8 +73,9 @@ def main():
                 tensors["pixels_" + name] = flat[idx].contiguous()
                 cases.append(f"{name}:raw_{key}:{folder}:{resample}")
     versions = {"torch": torch.__version__, "transformers": transformers.__version__}
-    save_file(tensors, args.out, metadata={"cases": json.dumps(cases), "versions": json.dumps(versions)})
-    print(f"{len(cases)} cases -> {args.out}")
+    save_file(tensors, args.out, metadata={"cases": json.dumps(cases), "refused": json.dumps(refused),
+                                                "versions": json.dumps(versions)})
+    print(f"{len(cases)} cases, {len(refused)} refused -> {args.out}")
 
 
 if __name__ == "__main__":
