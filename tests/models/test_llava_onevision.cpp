@@ -58,6 +58,20 @@ TEST(LlavaOnevisionGolden, LogitsKvAndGreedyMatch) {
   wq::testing::expect_golden_greedy(f.model.llm().greedy_generate(embeds, expected.size(0)), expected);
 }
 
+// From the uint8 frames through our processor, the vision tower and the decoder: the logits
+// and greedy ids of transformers' run from its own processor's output
+// (raw_frames_golden.safetensors, scripts/golden/make_llava_raw_frames.py).
+TEST(LlavaOnevisionGolden, LogitsAndGreedyFromRawFramesMatch) {
+  const auto& f = fixture();
+  const auto raw_golden = SafetensorsFile::open(kDir + "/raw_frames_golden.safetensors");
+  const at::Tensor pixels = preprocess_video(f.golden->tensor("raw_frames"), load_video_processor_config(kDir));
+  const at::Tensor embeds = f.model.embed_prompt(f.golden->tensor("input_ids"), f.model.video_embeddings(pixels));
+  const ForwardResult out = f.model.llm().forward(embeds, nullptr, 0);
+  EXPECT_LE(wq::testing::golden_excess(f.model.llm().logits(out.hidden), raw_golden->tensor("logits")), 0.0);
+  const at::Tensor expected = raw_golden->tensor("greedy");
+  wq::testing::expect_golden_greedy(f.model.llm().greedy_generate(embeds, expected.size(0)), expected);
+}
+
 TEST(LlavaOnevisionGolden, PlaceholderCountMismatchIsAnError) {
   const auto& f = fixture();
   at::Tensor ids = f.golden->tensor("input_ids");
