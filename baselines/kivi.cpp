@@ -3,7 +3,8 @@
 // Keys per-channel (groups of G consecutive tokens of one channel), values per-token (groups of
 // G consecutive channels), asymmetric min/max in fp16 arithmetic, one G for both, and the
 // authors' prefill residual rule (models/llama_kivi.py): of n prefill tokens the last n mod R
-// keys and the last min(n, R) values stay fp16.
+// keys and the last min(n, R) values stay fp16; and, with decode_residual, their decode rule
+// on the tokens appended after the context (cache::TailRule).
 #include <stdexcept>
 
 #include "core/method/kv_method.h"
@@ -19,7 +20,8 @@ class KiviMethod final : public KvMethod {
         group_(static_cast<int>(p.get_int("group_size"))),
         residual_(static_cast<int>(p.get_int("residual"))),
         quantize_text_(p.get_bool("quantize_text")),
-        fp16_arithmetic_(p.get_string("arithmetic") == "fp16") {
+        fp16_arithmetic_(p.get_string("arithmetic") == "fp16"),
+        decode_residual_(p.get_bool("decode_residual")) {
     if (bits_ != QuantBits::b2 && bits_ != QuantBits::b4) p.fail("bits", "KIVI's kernels support 2 and 4 bits");
     if (residual_ % group_ != 0) p.fail("residual", "must be a multiple of group_size (their assert R % G == 0)");
   }
@@ -36,7 +38,9 @@ class KiviMethod final : public KvMethod {
     std::vector<TokenRun> runs = quantize_text_ ? std::vector<TokenRun>{{0, ctx.context_tokens}} : visual_runs(ctx, 0);
     cache::LayerPlan layer;
     for (const TokenRun& run : runs) add_run(layer, run, run.end == ctx.context_tokens, key, value);
-    return cache::Plan{{layer}};
+    cache::Plan plan{{layer}, {}};
+    if (decode_residual_) plan.tail = {residual_, key, value};
+    return plan;
   }
 
  private:
@@ -61,6 +65,7 @@ class KiviMethod final : public KvMethod {
   int residual_;
   bool quantize_text_;
   bool fp16_arithmetic_;
+  bool decode_residual_;
 };
 
 const Registration<KvMethod> reg{
@@ -71,7 +76,10 @@ const Registration<KvMethod> reg{
       int_param("residual", 32, "R: residual length (multiple of G); their CLI default is 128", 1, 1 << 20),
       bool_param("quantize_text", false, "quantize context text tokens too (KIVI's own behaviour)"),
       choice_param("arithmetic", "fp16", {"fp16", "fp32"},
-                   "fp16: reproduce their torch half arithmetic bit for bit; fp32: our rounding")},
+                   "fp16: reproduce their torch half arithmetic bit for bit; fp32: our rounding"),
+      bool_param("decode_residual", true,
+                 "their decode rule on the tokens after the context (query, generated): every R keys "
+                 "quantized as a block, values once R newer tokens follow; false: those stay fp16")},
      [](const Params& p) { return std::make_unique<KiviMethod>(p); }}};
 
 }  // namespace

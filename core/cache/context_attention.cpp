@@ -99,7 +99,7 @@ void merge_partial_attention(float* out_a, float* lse_a, const float* out_b, con
   }
 }
 
-PackedContext::PackedContext(const KvCache& cache) : cache_(cache) {
+PackedContext::PackedContext(const KvCache& cache, const TailRule& tail_rule) : cache_(cache), tail_rule_(tail_rule) {
   if (cache.mode != CacheMode::packed)
     throw std::invalid_argument("PackedContext: the cache was built in simulate mode (packed arrays needed)");
   for (const LayerCache& layer : cache.layers) {
@@ -126,9 +126,15 @@ PackedContext::PackedContext(const KvCache& cache) : cache_(cache) {
       }
       if (!tables.fused) break;
       kernels::finalize_segment_table(table.quantized.data(), 1, static_cast<int>(table.quantized.size()));
+      table.context_views = static_cast<int>(table.quantized.size());
       tables.heads.push_back(std::move(table));
     }
     tables.rotated = tables.fused && frame.rotated();
+    validate(tail_rule_, layer.head_dim);
+    // The rule packs tail rows as appended; in another frame simulate mode would not match.
+    if (tail_rule_.residual > 0 && (tables.rotated || layer.key_channel_norm))
+      throw std::invalid_argument("PackedContext: a tail rule with a rotated or channel-normalised layer");
+    tables.tail_chunks.resize(static_cast<size_t>(layer.kv_heads()));
     if (tables.rotated)  // full-precision tokens join the quantized ones in the rotated frame
       for (HeadTable& table : tables.heads)
         for (DenseRun& run : table.full_precision) {
@@ -166,9 +172,48 @@ void PackedContext::append(int layer, const float* k, const float* v, int n) {
       scale_channels(tables.tail_k[h].data() + tables.tail_k[h].size() - rows, n, key_scale, /*divide=*/true);
   }
   tables.tail += n;
+  apply_tail_rule(layer, tables.appended + n);
 }
 
-int PackedContext::tail_tokens(int layer) const { return layers_.at(static_cast<size_t>(layer)).tail; }
+void PackedContext::apply_tail_rule(int layer, int appended) {
+  LayerTables& tables = layers_[static_cast<size_t>(layer)];
+  const TailSplit from = tail_split(tail_rule_, tables.appended), to = tail_split(tail_rule_, appended);
+  tables.appended = appended;
+  if (from.keys == to.keys && from.values == to.values) return;
+  const int D = cache_.layers[static_cast<size_t>(layer)].head_dim, G = tail_chunk_tokens(tail_rule_);
+  const int moved = to.keys - from.keys;  // the oldest full-precision rows: keys from.keys on
+  for (size_t h = 0; h < tables.tail_chunks.size(); ++h) {
+    std::vector<Segment>& chunks = tables.tail_chunks[h];
+    std::vector<float>& tk = tables.tail_k[h];
+    std::vector<float>& tv = tables.tail_v[h];
+    for (int t = 0; t < moved; t += G) {
+      const size_t row = static_cast<size_t>(t) * D;
+      chunks.push_back(tail_chunk(tail_rule_, tk.data() + row, tv.data() + row, G, D, CacheMode::packed));
+    }
+    tk.erase(tk.begin(), tk.begin() + static_cast<std::ptrdiff_t>(moved) * D);
+    tv.erase(tv.begin(), tv.begin() + static_cast<std::ptrdiff_t>(moved) * D);
+    for (int t = from.values; t < to.values; t += G)
+      quantize_chunk_values(tail_rule_, chunks[static_cast<size_t>(t / G)], D, CacheMode::packed);
+    if (!tables.fused) continue;  // a dequantized layer reads its chunks dequantized
+    HeadTable& table = tables.heads[h];
+    table.quantized.resize(static_cast<size_t>(table.context_views));
+    for (const Segment& chunk : chunks) {
+      kernels::segment_view view;
+      view.tokens = chunk.size();
+      ChannelFrame frame;
+      std::string why;
+      tensor_view_of(chunk.key, chunk.kind, frame, view.key, why);
+      tensor_view_of(chunk.value, chunk.kind, frame, view.value, why);
+      table.quantized.push_back(view);
+    }
+    kernels::finalize_segment_table(table.quantized.data(), 1, static_cast<int>(table.quantized.size()));
+  }
+  tables.tail -= moved;
+}
+
+int PackedContext::tail_tokens(int layer) const { return layers_.at(static_cast<size_t>(layer)).appended; }
+
+int PackedContext::full_precision_tail_tokens(int layer) const { return layers_.at(static_cast<size_t>(layer)).tail; }
 
 void PackedContext::attend(int layer, const float* q, int q_heads, int q_tokens, float* out, float* lse) const {
   if (layer < 0 || layer >= layers())
@@ -210,6 +255,14 @@ void PackedContext::attend(int layer, const float* q, int q_heads, int q_tokens,
     if (!tables.fused) {
       dequantize_head(head, D, k, v);
       attend_rows(qh, rows, k.data(), v.data(), head.context_tokens(), D, scale, oh, lh);
+      for (const Segment& chunk : tables.tail_chunks[static_cast<size_t>(h)]) {
+        k.resize(static_cast<size_t>(chunk.size()) * D);
+        v.resize(k.size());
+        read_tensor(chunk, chunk.key, D, k.data());
+        read_tensor(chunk, chunk.value, D, v.data());
+        attend_rows(qh, rows, k.data(), v.data(), chunk.size(), D, scale, part_out.data(), part_lse.data());
+        merge_partial_attention(oh, lh, part_out.data(), part_lse.data(), rows, D);
+      }
       merge_tail();
       continue;
     }

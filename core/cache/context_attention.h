@@ -12,6 +12,8 @@
 // divided by them as it is appended. A layer whose layout no kernel
 // view describes (an FFT of the channels, channel parts) is dequantized into a scratch buffer
 // one layer at a time ("dequantized"); path() says which, so no table mixes the two silently.
+// Under a TailRule (KIVI's decode-time residual, tail_rule.h) appended tokens leave the
+// full-precision tail in chunks that are packed and read by the kernels like the context.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +21,7 @@
 #include <vector>
 
 #include "core/cache/kv_cache.h"
+#include "core/cache/tail_rule.h"
 #include "kernels/kv_view.h"
 
 namespace wq::cache {
@@ -29,8 +32,8 @@ const char* attention_path_name(AttentionPath path);  // "fused" | "dequantized"
 class PackedContext {
  public:
   // cache: packed mode (std::invalid_argument otherwise); it must outlive this object.
-  explicit PackedContext(const KvCache& cache);
-  explicit PackedContext(const KvCache&& cache) = delete;  // it keeps a reference
+  explicit PackedContext(const KvCache& cache, const TailRule& tail_rule = {});
+  explicit PackedContext(const KvCache&& cache, const TailRule& tail_rule = {}) = delete;  // keeps a reference
 
   int layers() const { return static_cast<int>(layers_.size()); }
   // fused when every layer's quantized segments are read by the kernels from the packed arrays.
@@ -38,9 +41,12 @@ class PackedContext {
   // Why some layer is dequantized (empty when the path is fused).
   const std::string& dequantized_reason() const { return dequantized_reason_; }
 
-  // Appends n tokens to the full-precision tail of `layer`. k, v: [kv_heads][n][head_dim] fp32.
+  // Appends n tokens to the tail of `layer` (then applies the tail rule). k, v:
+  // [kv_heads][n][head_dim] fp32.
   void append(int layer, const float* k, const float* v, int n);
+  // Tokens appended to `layer`, and of them those still in full precision.
   int tail_tokens(int layer) const;
+  int full_precision_tail_tokens(int layer) const;
 
   // Attention of q_tokens query tokens over everything stored in `layer` (context and tail).
   // q: [q_heads][q_tokens][head_dim] fp32, post-RoPE; query head h reads KV head
@@ -55,7 +61,8 @@ class PackedContext {
     int n = 0;
   };
   struct HeadTable {
-    std::vector<kernels::segment_view> quantized;  // read by the kernels
+    std::vector<kernels::segment_view> quantized;  // read by the kernels: context, then tail chunks
+    int context_views = 0;                         // leading entries of `quantized` from the context
     std::vector<DenseRun> full_precision;          // fp32 values
     std::vector<std::vector<float>> rotated;       // the rotated copies full_precision points at
   };
@@ -63,10 +70,15 @@ class PackedContext {
     bool fused = true;
     bool rotated = false;  // Hadamard frame: queries, full-precision tokens and outputs rotated
     std::vector<HeadTable> heads;  // [kv_heads]
-    int tail = 0;                              // tokens appended
+    std::vector<std::vector<Segment>> tail_chunks;   // [kv_heads][chunk]: packed by the tail rule
+    int appended = 0;                          // tokens appended
+    int tail = 0;                              // of them still full precision (the newest)
     std::vector<std::vector<float>> tail_k, tail_v;  // [kv_heads][tail][D] fp32
   };
+  // Moves what the tail rule quantizes once `layer` holds `appended` tail tokens.
+  void apply_tail_rule(int layer, int appended);
   const KvCache& cache_;
+  TailRule tail_rule_;
   std::vector<LayerTables> layers_;
   AttentionPath path_ = AttentionPath::fused;
   std::string dequantized_reason_;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/cache/key_channel_norm.h"
+#include "core/cache/tail_rule.h"
 
 namespace wq::cache {
 
@@ -95,6 +96,7 @@ LayerCache build_layer(const float* k, const float* v, int kv_heads, int tokens,
 }
 
 KvCache build_cache(const FullKv& kv, const Plan& plan, CacheMode mode) {
+  validate(plan.tail, kv.head_dim);
   KvCache cache;
   cache.mode = mode;
   for (int l = 0; l < kv.layers; ++l) {

@@ -63,9 +63,22 @@ struct LayerPlan {
   bool key_channel_norm = false;
 };
 
+// KIVI's decode-time residual (models/llama_kivi.py, decode branch), applied to the tail: the
+// tokens appended after the compressed context (query, generated). Once `residual` tail keys
+// have gathered they are quantized as one block under `key` (per channel, groups of
+// key.group_size tokens); a value is quantized under `value` (per token) once `residual`
+// newer tokens follow it, in whole key groups (core/cache/tail_rule.h). residual 0: the tail
+// stays full precision (every other method).
+struct TailRule {
+  int residual = 0;
+  QuantSpec key;
+  QuantSpec value;
+};
+
 struct Plan {
   // One entry shared by every layer, or exactly one per layer.
   std::vector<LayerPlan> layers;
+  TailRule tail = {};  // off unless a method sets it
 
   // Throws std::out_of_range when the plan has neither 1 nor > layer entries.
   const LayerPlan& for_layer(int layer) const;

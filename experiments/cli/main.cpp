@@ -105,14 +105,17 @@ int main(int argc, char** argv) {
   slurm->add_option("--script", slurm_request.script,
                     "array script path (default: <output dir>/slurm/<sweep>.sbatch)");
 
-  std::string proxy_config;
-  std::string proxy_out, proxy_device;
+  wq::TrainProxyRequest proxy;
   auto* train_proxy = app.add_subcommand("train-proxy", "Train the proxy VLM on synthetic video-QA (configs/proxy/)");
-  train_proxy->add_option("config", proxy_config, "YAML config")->required()->check(CLI::ExistingFile);
-  train_proxy->add_option("--out", proxy_out, "checkpoint folder (default: the config's out)");
-  train_proxy->add_option("--device", proxy_device, "cpu, cuda or cuda:N (default: the config's device)");
-  double proxy_time_limit = -1;
-  train_proxy->add_option("--time-limit-s", proxy_time_limit, "stop training after this many seconds (overrides train.time_limit_s)");
+  train_proxy->add_option("config", proxy.config_path, "YAML config")->required()->check(CLI::ExistingFile);
+  train_proxy->add_option("--out", proxy.out, "checkpoint folder (default: the config's out)");
+  train_proxy->add_option("--device", proxy.device, "cpu, cuda or cuda:N (default: the config's device)");
+  train_proxy->add_flag("--resume", proxy.call.resume, "continue from the trainer state in the checkpoint folder");
+  train_proxy->add_option("--time-limit-s", proxy.call.time_limit_s,
+                          "stop this call after this many seconds of training (train.time_budget_s spans all calls)")
+      ->check(CLI::NonNegativeNumber);
+  train_proxy->add_option("--max-steps", proxy.call.max_steps, "stop this call after this many steps")
+      ->check(CLI::NonNegativeNumber);
 
   CLI11_PARSE(app, argc, argv);
 
@@ -151,7 +154,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*train_proxy) {
-      std::printf("%s\n", wq::run_train_proxy_command(proxy_config, proxy_out, proxy_device, proxy_time_limit).c_str());
+      std::printf("%s\n", wq::run_train_proxy_command(proxy).c_str());
       return 0;
     }
     if (*synth) {

@@ -1,7 +1,8 @@
 // cache.mode packed on the GPU (vlm/eval/cuda_packed_kv.cpp): for every method, the cache the
 // GPU packs from device K/V and reads with the fused CUDA attention gives the attention (and
 // its lse) of the CPU packed cache over the same bf16 values, for one query token (the decode
-// kernel) and for several (query prefill), before and after tokens are appended to its tail;
+// kernel) and for several (query prefill), before and after tokens are appended to its tail
+// (under KIVI's tail rule some of them move into packed chunks on both sides);
 // a fused cache allocates exactly the bytes core/cache accounts (layout mode). Skipped without
 // a GPU and the CUDA kernels (CI).
 #include <gtest/gtest.h>
@@ -74,7 +75,7 @@ TEST(PackedGpu, FusedAttentionMatchesTheCpuPackedCache) {
     const cache::KvCache packed = cache::build_cache(s.kv, plan, cache::CacheMode::packed);
     const cache::KvCache layout = cache::build_cache(s.kv, plan, cache::CacheMode::layout);
     const auto gpu = cuda_packed_kv(device, plan, s.kv);
-    const auto cpu = cpu_packed_kv(packed);
+    const auto cpu = cpu_packed_kv(packed, plan.tail);
     EXPECT_EQ(gpu->attention_path(), c.path) << gpu->dequantized_reason();
     const bool fused = std::string(c.path) == "fused";
     if (fused) {
@@ -90,8 +91,9 @@ TEST(PackedGpu, FusedAttentionMatchesTheCpuPackedCache) {
     const double bound = fused ? 3e-2 : 8e-2;
     const auto bf16 = at::TensorOptions().dtype(at::kBFloat16).device(at::kCUDA);
     // The context alone, then with a tail appended: a few tokens, then enough to outgrow the
-    // tail's first buffer.
-    for (int64_t appended : {0, 3, 300})
+    // tail's first buffer, then one step and a few more (KIVI's tail rule packs chunks of it
+    // at 300, 30 and not at the single step).
+    for (int64_t appended : {0, 3, 300, 1, 30})
       for (int l = 0; l < s.kv.layers; ++l) {
         if (appended) {
           const at::Tensor k = torch::randn({1, H, appended, D}, bf16), v = torch::randn({1, H, appended, D}, bf16);

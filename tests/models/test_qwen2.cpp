@@ -81,6 +81,28 @@ TEST(Qwen2Cache, DecodeStepsMatchPrefillRows) {
   EXPECT_EQ(cache[0].keys.size(2), 13);
 }
 
+// decode writes into spare room behind the cache; two copies of one cache that decode
+// different tokens must each keep their own (the second to write reallocates).
+TEST(Qwen2Cache, DecodedCopiesOfOneCacheStayApart) {
+  const auto& f = fixture();
+  at::Tensor ids = f.golden->tensor("input_ids");
+  at::Tensor logits = f.golden->tensor("logits");
+  KVLayers a = f.model.forward(f.model.embed(ids.slice(1, 0, 10)), nullptr, 0).kv;
+  f.model.decode(ids.select(1, 10), a, 10);
+  ASSERT_TRUE(a[0].room);
+  KVLayers b = a;
+  f.model.decode(ids.select(1, 11), a, 11);
+  const at::Tensor other = ids.select(1, 12);  // b takes a different token at position 11
+  at::Tensor b_step = f.model.decode(other, b, 11);
+  at::Tensor b_ids = torch::cat({ids.slice(1, 0, 11), other.unsqueeze(1)}, 1);
+  ForwardResult b_full = f.model.forward(f.model.embed(b_ids), nullptr, 0);
+  EXPECT_LE(max_abs_diff(b_step, f.model.logits(b_full.hidden).select(1, 11)), 1e-4);
+  at::Tensor a_step = f.model.decode(ids.select(1, 12), a, 12);
+  EXPECT_LE(max_abs_diff(a_step, logits.select(1, 12)), 1e-4);
+  EXPECT_EQ(a[0].keys.size(2), 13);
+  EXPECT_EQ(b[0].keys.size(2), 12);
+}
+
 TEST(Qwen2Random, BuildsAtConfigSizeWithoutCheckpoint) {
   Qwen2Config c = std::get<Qwen2Config>(load_model_config(kDir).family);
   c.num_hidden_layers = 2;

@@ -27,7 +27,8 @@ double held_bytes(const cache::KvCache& cache) {
 
 class CpuPackedKv : public PackedKv {
  public:
-  explicit CpuPackedKv(const cache::KvCache& packed) : context_(packed), bytes_(held_bytes(packed)) {}
+  CpuPackedKv(const cache::KvCache& packed, const cache::TailRule& tail_rule)
+      : context_(packed, tail_rule), bytes_(held_bytes(packed)) {}
 
   std::pair<at::Tensor, at::Tensor> attend(std::int64_t layer, const at::Tensor& q) const override {
     const auto heads = q.size(1), tokens = q.size(2), dim = q.size(3);
@@ -54,6 +55,8 @@ class CpuPackedKv : public PackedKv {
 
 }  // namespace
 
-std::unique_ptr<PackedKv> cpu_packed_kv(const cache::KvCache& packed) { return std::make_unique<CpuPackedKv>(packed); }
+std::unique_ptr<PackedKv> cpu_packed_kv(const cache::KvCache& packed, const cache::TailRule& tail_rule) {
+  return std::make_unique<CpuPackedKv>(packed, tail_rule);
+}
 
 }  // namespace wq::eval

@@ -11,6 +11,7 @@
 #include "core/cache/kernel_views.h"
 #include "core/cache/key_channel_norm.h"
 #include "core/cache/plan.h"
+#include "core/cache/tail_rule.h"
 #include "core/quant/transforms.h"
 #include "vlm/eval/packed_kv.h"
 
@@ -125,6 +126,15 @@ at::Tensor hadamard_matrix(int64_t dim, const at::Tensor& like) {
 // x rotated by H along its last dimension, in fp32.
 at::Tensor rotate(const at::Tensor& x, const at::Tensor& h) { return torch::matmul(x.to(at::kFloat), h); }
 
+// G tail tokens the tail rule moved out of the full-precision tail: keys packed per channel,
+// values dense (`values`, their compact copy) until they are packed per token too.
+struct TailChunk {
+  std::unique_ptr<k::device_cache> keys;
+  at::Tensor values;
+  std::unique_ptr<k::device_cache> packed_values;
+  k::segment_view view;
+};
+
 // One layer as the attention reads it: a segment table on the device over packed buffers
 // (owned by `packed`), compact dense tokens (owned by `dense`) and, last, the full-precision
 // tail appended since (`tail_k`, `tail_v`: [kv_heads][capacity][D], `tail` tokens used).
@@ -139,6 +149,11 @@ struct DeviceLayer {
   int64_t tail = 0;
   at::Tensor rotation;  // defined for a layer stored in the Hadamard frame (ChannelFrame)
   at::Tensor key_scale;  // [kv_heads][1][D]: keys stored divided by it (key_channel_norm.h)
+  // Under a tail rule (cache/tail_rule.h): the context's entries lead the table, then the
+  // chunks the rule packed (oldest first), then the tail of the full-precision rest.
+  size_t context_segments = 0;
+  std::vector<TailChunk> chunks;
+  int64_t appended = 0;  // tokens appended (packed chunks and the tail together)
 };
 
 // The ZipCache factors of each head (core/cache's rule, from the same bf16/fp16 values, so
@@ -191,8 +206,65 @@ void add_tail(DeviceLayer& layer, const at::Tensor& like) {
   const auto options = like.options();
   layer.tail_k = torch::empty({like.size(1), kTailCapacity, like.size(3)}, options);
   layer.tail_v = torch::empty_like(layer.tail_k);
+  layer.context_segments = layer.table.size();
   layer.table.emplace_back();
   set_tail_view(layer, like.scalar_type() == at::kBFloat16);
+  upload_table(layer);
+}
+
+// One segment of a tail chunk: ks, vs [kv_heads][G][D] contiguous 16-bit, one tensor packed
+// and the other dense (its view points into the input, which the caller keeps).
+std::unique_ptr<k::device_cache> pack_chunk(const at::Tensor& ks, const at::Tensor& vs, const k::tensor_spec& key,
+                                            const k::tensor_spec& value) {
+  k::segment_spec segment;
+  segment.tokens = static_cast<int>(ks.size(1));
+  segment.key = key;
+  segment.value = value;
+  const k::input_dtype input = ks.scalar_type() == at::kBFloat16 ? k::input_dtype::bf16 : k::input_dtype::f16;
+  return std::make_unique<k::device_cache>(ks.data_ptr(), vs.data_ptr(), input, 1, static_cast<int>(ks.size(0)),
+                                           segment.tokens, static_cast<int>(ks.size(2)),
+                                           std::vector<k::segment_spec>{segment}, nullptr, packed_cache_allocator());
+}
+
+// Moves what the tail rule quantizes once `appended` tokens were appended to the layer: new
+// chunks packed from the oldest tail rows (the tail buffer then compacted), older chunks'
+// values packed, and the table rebuilt.
+void apply_tail_rule(DeviceLayer& layer, const cache::TailRule& rule, int64_t appended) {
+  const cache::TailSplit from = cache::tail_split(rule, static_cast<int>(layer.appended));
+  const cache::TailSplit to = cache::tail_split(rule, static_cast<int>(appended));
+  layer.appended = appended;
+  if (from.keys == to.keys && from.values == to.values) return;
+  const int G = cache::tail_chunk_tokens(rule);
+  k::tensor_spec dense, packed_key, packed_value;
+  packed_key.storage = packed_value.storage = k::tensor_spec::kind::packed;
+  packed_key.pack = pack_spec_of(rule.key);
+  packed_value.pack = pack_spec_of(rule.value);
+  const int64_t moved = to.keys - from.keys;
+  for (int64_t t = 0; t < moved; t += G) {
+    TailChunk chunk;
+    // Copies (clone), not views: the tail buffer is compacted below.
+    const at::Tensor keys = layer.tail_k.slice(1, t, t + G).clone(at::MemoryFormat::Contiguous);
+    chunk.values = layer.tail_v.slice(1, t, t + G).clone(at::MemoryFormat::Contiguous);
+    chunk.keys = pack_chunk(keys, chunk.values, packed_key, dense);
+    chunk.view = chunk.keys->table()[0];
+    layer.chunks.push_back(std::move(chunk));
+  }
+  const int64_t rest = layer.tail - moved;
+  if (moved > 0 && rest > 0)
+    for (at::Tensor* buffer : {&layer.tail_k, &layer.tail_v})
+      buffer->slice(1, 0, rest).copy_(buffer->slice(1, moved, moved + rest).clone());
+  layer.tail = rest;
+  for (int t = from.values; t < to.values; t += G) {
+    TailChunk& chunk = layer.chunks[static_cast<size_t>(t / G)];
+    // Only this cache's value view is read: its key view (dense, over the same input) is not.
+    chunk.packed_values = pack_chunk(chunk.values, chunk.values, dense, packed_value);
+    chunk.view.value = chunk.packed_values->table()[0].value;
+    chunk.values = at::Tensor();  // stream-ordered release: the pack above reads it first
+  }
+  layer.table.resize(layer.context_segments);
+  for (const TailChunk& chunk : layer.chunks) layer.table.push_back(chunk.view);
+  layer.table.emplace_back();
+  set_tail_view(layer, layer.tail_k.scalar_type() == at::kBFloat16);
   upload_table(layer);
 }
 
@@ -264,7 +336,9 @@ bool reads_head_dim(int head_dim) {
 
 class CudaPackedKv : public PackedKv {
  public:
-  CudaPackedKv(const models::KVLayers& context, const cache::Plan& plan, const cache::FullKv& host) {
+  CudaPackedKv(const models::KVLayers& context, const cache::Plan& plan, const cache::FullKv& host)
+      : tail_rule_(plan.tail) {
+    if (!context.empty()) cache::validate(tail_rule_, static_cast<int>(context[0].keys.size(3)));
     if (!context.empty() && !reads_head_dim(static_cast<int>(context[0].keys.size(3))))
       throw std::invalid_argument("cache.mode packed on a GPU: the CUDA kernels read head_dim 64 and 128, this model's is " +
                                   std::to_string(context[0].keys.size(3)) + " (use cache.mode simulate)");
@@ -290,6 +364,9 @@ class CudaPackedKv : public PackedKv {
       std::string why;
       cache::ChannelFrame frame;
       if (segment_specs_of(ranges, frame, specs, why)) {
+        // The rule packs tail rows as appended; in another frame simulate mode would not match.
+        if (tail_rule_.residual > 0 && (frame.rotated() || lp.key_channel_norm))
+          throw std::invalid_argument("cuda packed cache: a tail rule with a rotated or channel-normalised layer");
         try {
           at::Tensor ks = keys[0], vs = context[l].values[0];
           if (!lp.order.empty()) {
@@ -398,12 +475,14 @@ class CudaPackedKv : public PackedKv {
     layer.table.back().tokens = static_cast<int32_t>(layer.tail);
     const int64_t entry = static_cast<int64_t>((layer.table.size() - 1) * sizeof(k::segment_view) / sizeof(int32_t));
     layer.table_dev.view(at::kInt)[entry].fill_(layer.tail);
+    apply_tail_rule(layer, tail_rule_, layer.appended + n);
   }
   std::string attention_path() const override { return reason_.empty() ? "fused" : "dequantized"; }
   std::string dequantized_reason() const override { return reason_; }
   double allocated_bytes() const override { return bytes_; }
 
  private:
+  cache::TailRule tail_rule_;
   std::vector<DeviceLayer> layers_;
   int kv_heads_ = 0;
   std::string reason_;

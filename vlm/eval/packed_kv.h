@@ -37,8 +37,9 @@ class PackedKv : public models::ContextAttention {
   virtual double allocated_bytes() const = 0;
 };
 
-// CPU: over `packed`, a packed-mode cache (kept alive by the caller).
-std::unique_ptr<PackedKv> cpu_packed_kv(const cache::KvCache& packed);
+// CPU: over `packed`, a packed-mode cache (kept alive by the caller); appended tokens follow
+// `tail_rule` (cache/tail_rule.h).
+std::unique_ptr<PackedKv> cpu_packed_kv(const cache::KvCache& packed, const cache::TailRule& tail_rule);
 
 // Whether this build has the CUDA kernels (cuda_packed_kv throws without them).
 bool cuda_packed_kv_available();
@@ -46,7 +47,7 @@ bool cuda_packed_kv_available();
 bool cuda_packed_kv_reads(int head_dim);
 
 // GPU: context: per layer [1, kv_heads, T, head_dim] bf16 or fp16 on the GPU (post-RoPE);
-// plan: the method's plan over those T tokens; host_context: the same K/V as fp32 on the host
+// plan: the method's plan over those T tokens (appended tokens follow plan.tail); host_context: the same K/V as fp32 on the host
 // (read only for layers that must be dequantized). Builds and packs on the device's default
 // stream and returns once the cache is complete.
 std::unique_ptr<PackedKv> cuda_packed_kv(const models::KVLayers& context, const cache::Plan& plan,

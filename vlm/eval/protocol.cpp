@@ -8,6 +8,7 @@
 
 #include "core/cache/context_attention.h"
 #include "core/cache/kv_bits.h"
+#include "vlm/eval/dense_tail_rule.h"
 #include "vlm/eval/device_clock.h"
 #include "vlm/eval/packed_kv.h"
 
@@ -65,11 +66,12 @@ methods::ContextDescription describe(const VideoLm& lm, const PreparedSample& p,
 }
 
 // Greedy decoding after the prompt: `cache` holds every prompt token, `logits` [1, vocab]
-// the last prompt token's. Returns the ids and the mean time per decoded token.
+// the last prompt token's; `tail_rule` (simulate mode) runs after every step, inside its time
+// as packed mode's runs inside append. Returns the ids and the mean time per decoded token.
 std::pair<std::vector<std::int64_t>, double> greedy_decode(const VideoLm& lm, models::KVLayers cache,
                                                            models::ContextAttention* context,
-                                                           at::Tensor logits, const VideoPrompt& prompt,
-                                                           std::int64_t max_new_tokens) {
+                                                           DenseTailRule* tail_rule, at::Tensor logits,
+                                                           const VideoPrompt& prompt, std::int64_t max_new_tokens) {
   const auto stop = lm.stop_ids();
   std::vector<std::int64_t> ids;
   DeviceTimer timer(lm.llm().device());
@@ -82,6 +84,7 @@ std::pair<std::vector<std::int64_t>, double> greedy_decode(const VideoLm& lm, mo
     timer.lap_ms();
     logits = lm.llm().decode(torch::full({1}, next, torch::kLong), cache,
                              prompt.tokens() + i + prompt.position_delta, context);
+    if (tail_rule) tail_rule->apply(cache);
     decode_ms += timer.lap_ms();
     ++steps;
   }
@@ -191,7 +194,7 @@ MethodRun run_method(const VideoLm& lm, const PreparedSample& p, methods::KvMeth
   models::KVLayers cache;
   std::unique_ptr<PackedKv> packed;
   if (mode == cache::CacheMode::packed) {
-    packed = gpu_packed ? cuda_packed_kv(device_kv, result.plan, *kv) : cpu_packed_kv(compressed);
+    packed = gpu_packed ? cuda_packed_kv(device_kv, result.plan, *kv) : cpu_packed_kv(compressed, result.plan.tail);
     run.figures.attention_path = packed->attention_path();
     run.figures.kv_allocated_bytes = packed->allocated_bytes();
   } else {
@@ -210,6 +213,10 @@ MethodRun run_method(const VideoLm& lm, const PreparedSample& p, methods::KvMeth
   run.figures.kv_bytes = bytes.stored;
   run.figures.kv_fp16_bytes = bytes.fp16;
 
+  // KIVI's decode-time residual: packed caches apply it as tokens are appended; simulate
+  // mode's dense cache here, after each forward.
+  std::unique_ptr<DenseTailRule> dense_tail_rule;
+  if (!packed) dense_tail_rule = std::make_unique<DenseTailRule>(result.plan.tail, kv->tokens);
   at::Tensor logits = p.query_last_logits;
   if (protocol == Protocol::cached_video) {
     const auto context = static_cast<std::int64_t>(p.prompt.context_ids.size());
@@ -221,12 +228,16 @@ MethodRun run_method(const VideoLm& lm, const PreparedSample& p, methods::KvMeth
     logits = llm.logits(query.hidden.select(1, query.hidden.size(1) - 1));
     run.figures.t_prefill_query_ms = timer.lap_ms();
     // The query's own K/V stay full precision (packed: the forward appended them to its tail).
-    if (!packed) models::append_kv(cache, query.kv);
+    if (!packed) {
+      models::append_kv(cache, query.kv);
+      dense_tail_rule->apply(cache);
+    }
   } else {
     run.figures.t_prefill_query_ms = p.t_prefill_query_fp_ms;
   }
   run.first_logits = logits.to(at::kCPU, at::kFloat);
-  auto [ids, per_token] = greedy_decode(lm, std::move(cache), packed.get(), logits, p.prompt, max_new_tokens);
+  auto [ids, per_token] =
+      greedy_decode(lm, std::move(cache), packed.get(), dense_tail_rule.get(), logits, p.prompt, max_new_tokens);
   run.generated_ids = std::move(ids);
   run.figures.t_decode_per_token_ms = per_token;
   std::vector<tokenizer::TokenId> token_ids(run.generated_ids.begin(), run.generated_ids.end());

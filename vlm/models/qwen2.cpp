@@ -2,6 +2,9 @@
 // then cast, rotary tables in fp32 then cast, softmax in fp32.
 #include "vlm/models/qwen2.h"
 
+#include <torch/version.h>
+
+#include "vlm/models/attention.h"
 #include "vlm/models/safetensors.h"
 #include "vlm/models/weights.h"
 
@@ -23,6 +26,13 @@ struct Qwen2Weights {
 };
 
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+  // LibTorch's own op instead of the eight launches below (decode at batch 1 is launch-bound;
+  // recent releases fuse it on CUDA). It may round once where transformers rounds twice
+  // (after the normalisation, after the weight): within a bf16 ulp, inside the golden bound.
+  if (weight.scalar_type() == x.scalar_type())
+    return at::rms_norm(x, {x.size(-1)}, weight, eps);
+#endif
   const auto in_dtype = x.scalar_type();
   at::Tensor h = x.to(at::kFloat);
   h = h * torch::rsqrt(h.pow(2).mean(-1, /*keepdim=*/true) + eps);
@@ -34,12 +44,59 @@ at::Tensor rotate_half(const at::Tensor& x) {
   return torch::cat({-x.slice(-1, half), x.slice(-1, 0, half)}, -1);
 }
 
+// Spare capacity behind a LayerKV's keys/values. `filled` is the longest length any view has
+// been given: a view of exactly that length is the frontier and may write past it; a shorter
+// one (a copy another copy has since outgrown) must not, or it would overwrite the other's
+// tokens.
+struct KvRoom {
+  at::Tensor keys, values;  // [batch, kv_heads, capacity, head_dim]
+  std::int64_t filled = 0;
+};
+
 namespace {
 
 namespace F = torch::nn::functional;
 
-// Queries per attention chunk: bounds the [heads, chunk, keys] score matrix for long videos.
-constexpr std::int64_t kQueryChunk = 1024;
+// Tokens of spare capacity a growing cache takes at a time: one copy of the cache per this
+// many decode steps instead of one per step (what torch::cat would cost).
+constexpr std::int64_t kDecodeRoom = 256;
+
+// Appends k/v ([B, Hkv, n, D]) to `layer` in place where its room allows, else moves it into
+// a fresh buffer with kDecodeRoom tokens to spare.
+void append_in_place(LayerKV& layer, const at::Tensor& k, const at::Tensor& v) {
+  const auto n = k.size(2), length = layer.keys.defined() ? layer.keys.size(2) : 0;
+  const KvRoom* room = layer.room.get();
+  const bool in_place = room && length > 0 && room->filled == length &&
+                        length + n <= room->keys.size(2) &&
+                        layer.keys.data_ptr() == room->keys.data_ptr() &&
+                        layer.values.data_ptr() == room->values.data_ptr();
+  if (!in_place) {
+    auto fresh = std::make_shared<KvRoom>();
+    std::vector<std::int64_t> sizes = k.sizes().vec();
+    sizes[2] = length + n + kDecodeRoom;
+    fresh->keys = at::empty(sizes, k.options());
+    fresh->values = at::empty(sizes, v.options());
+    if (length > 0) {
+      fresh->keys.narrow(2, 0, length).copy_(layer.keys);
+      fresh->values.narrow(2, 0, length).copy_(layer.values);
+    }
+    layer.room = std::move(fresh);
+  }
+  KvRoom& r = *layer.room;
+  r.keys.narrow(2, length, n).copy_(k);
+  r.values.narrow(2, length, n).copy_(v);
+  r.filled = length + n;
+  layer.keys = r.keys.narrow(2, 0, r.filled);
+  layer.values = r.values.narrow(2, 0, r.filled);
+}
+
+// Positions start .. start + tokens - 1 for every row: [batch, tokens] int64.
+at::Tensor text_positions(std::int64_t start, std::int64_t batch, std::int64_t tokens,
+                          const at::Device& device) {
+  return torch::arange(start, start + tokens, torch::TensorOptions().dtype(at::kLong).device(device))
+      .unsqueeze(0)
+      .expand({batch, tokens});
+}
 
 at::Tensor make_inv_freq(const Qwen2Config& c, const at::Device& device) {
   // Same expression as transformers' default rope init, in fp32.
@@ -70,38 +127,6 @@ at::Tensor dense(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b =
   return b.defined() ? at::linear(x, w, b) : at::linear(x, w);
 }
 
-// q: [B, Hq, T, D], k/v: [B, Hkv, S, D] with S = past + T; query i sits at key index
-// past + i. Returns [B, Hq, T, D]. Grouped-query heads are handled by folding the group into
-// the token axis instead of repeating K/V (same maths as transformers' repeat_kv). lse, when
-// given, receives [B, Hq, T] fp32: ln Σ exp of the scaled, masked scores (to merge with the
-// attention over a compressed context).
-at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                            std::int64_t past, at::Tensor* lse = nullptr) {
-  const auto B = q.size(0), Hq = q.size(1), T = q.size(2), D = q.size(3);
-  const auto Hkv = k.size(1), S = k.size(2), groups = Hq / Hkv;
-  const double scale = 1.0 / std::sqrt(static_cast<double>(D));
-  const auto key_index = torch::arange(S, torch::TensorOptions().dtype(at::kLong).device(q.device()));
-  std::vector<at::Tensor> outputs, lses;
-  for (std::int64_t t0 = 0; t0 < T; t0 += kQueryChunk) {
-    const auto t1 = std::min(T, t0 + kQueryChunk), n = t1 - t0;
-    at::Tensor qc = q.slice(2, t0, t1).reshape({B, Hkv, groups * n, D});
-    at::Tensor scores = torch::matmul(qc, k.transpose(-1, -2)) * scale;  // [B,Hkv,g*n,S]
-    scores = scores.view({B, Hkv, groups, n, S});
-    const auto query_index =
-        torch::arange(past + t0, past + t1, key_index.options()).unsqueeze(1);
-    const auto masked = key_index.unsqueeze(0) > query_index;  // [n, S]: future keys
-    scores = scores.masked_fill(masked, -std::numeric_limits<float>::infinity());
-    const at::Tensor scores_fp32 = scores.to(at::kFloat);
-    if (lse) lses.push_back(torch::logsumexp(scores_fp32, -1));  // [B, Hkv, groups, n]
-    at::Tensor probs = torch::softmax(scores_fp32, -1).to(q.scalar_type());
-    outputs.push_back(torch::matmul(probs.view({B, Hkv, groups * n, S}), v)
-                          .view({B, Hkv, groups, n, D}));
-  }
-  at::Tensor out = outputs.size() == 1 ? outputs[0] : torch::cat(outputs, 3);
-  if (lse) *lse = (lses.size() == 1 ? lses[0] : torch::cat(lses, 3)).reshape({B, Hq, T});
-  return out.reshape({B, Hq, T, D});
-}
-
 // A span's attention when a compressed cache holds every earlier token. One token (a decode
 // step) joins the cache first and reads it whole in one kernel call; a longer span (the query
 // prefill) reads the cache and itself causally, both softmaxes joined through their lse, and
@@ -113,7 +138,7 @@ at::Tensor attention_with_context(const at::Tensor& q, const at::Tensor& k, cons
     context.append(layer, k, v);
     return context.attend(layer, q).first.to(q.scalar_type());
   }
-  at::Tensor span_lse;
+  at::Tensor span_lse;  // asking for it keeps this span on the math path (see attention.h)
   const at::Tensor span = causal_attention(q, k, v, 0, &span_lse).to(at::kFloat);
   auto [ctx_out, c_lse] = context.attend(layer, q);
   const at::Tensor c_out = ctx_out.to(at::kFloat);
@@ -210,18 +235,19 @@ at::Tensor Qwen2Decoder::embed(const at::Tensor& ids) const {
 ForwardResult Qwen2Decoder::forward(const at::Tensor& embeds, const KVLayers* past,
                                     std::int64_t start_position, bool capture_queries,
                                     ContextAttention* context) const {
-  const auto B = embeds.size(0), T = embeds.size(1);
-  at::Tensor positions =
-      torch::arange(start_position, start_position + T,
-                    torch::TensorOptions().dtype(at::kLong).device(device()))
-          .unsqueeze(0)
-          .expand({B, T});
-  return forward(embeds, past, positions, capture_queries, context);
+  return forward(embeds, past, text_positions(start_position, embeds.size(0), embeds.size(1), device()),
+                 capture_queries, context);
 }
 
 ForwardResult Qwen2Decoder::forward(const at::Tensor& embeds, const KVLayers* past,
                                     const at::Tensor& positions, bool capture_queries,
                                     ContextAttention* context) const {
+  return run_layers(embeds, past, /*grow=*/nullptr, positions, capture_queries, context);
+}
+
+ForwardResult Qwen2Decoder::run_layers(const at::Tensor& embeds, const KVLayers* past,
+                                       KVLayers* grow, const at::Tensor& positions,
+                                       bool capture_queries, ContextAttention* context) const {
   TORCH_CHECK(embeds.dim() == 3 && embeds.size(2) == config_.hidden_size,
               "Qwen2Decoder::forward: embeds must be [batch, tokens, ", config_.hidden_size,
               "], got ", embeds.sizes());
@@ -229,6 +255,10 @@ ForwardResult Qwen2Decoder::forward(const at::Tensor& embeds, const KVLayers* pa
   TORCH_CHECK(!context || !has_past, "Qwen2Decoder::forward: a packed context holds the whole past; pass no dense past");
   TORCH_CHECK(!has_past || static_cast<std::int64_t>(past->size()) == config_.num_hidden_layers,
               "Qwen2Decoder::forward: past has ", has_past ? past->size() : 0, " layers, model ",
+              config_.num_hidden_layers);
+  if (grow && grow->empty()) grow->resize(static_cast<std::size_t>(config_.num_hidden_layers));
+  TORCH_CHECK(!grow || static_cast<std::int64_t>(grow->size()) == config_.num_hidden_layers,
+              "Qwen2Decoder::decode: cache has ", grow ? grow->size() : 0, " layers, model ",
               config_.num_hidden_layers);
   const auto B = embeds.size(0), T = embeds.size(1), D = config_.head_dim;
   const auto Hq = config_.num_attention_heads, Hkv = config_.num_key_value_heads;
@@ -259,7 +289,13 @@ ForwardResult Qwen2Decoder::forward(const at::Tensor& embeds, const KVLayers* pa
     if (capture_queries) result.queries.push_back(q);
     std::int64_t past_len = 0;
     at::Tensor keys = k, values = v;
-    if (has_past && (*past)[i].keys.defined() && (*past)[i].keys.size(2) > 0) {
+    if (grow) {
+      LayerKV& layer = (*grow)[static_cast<std::size_t>(i)];
+      append_in_place(layer, k, v);
+      keys = layer.keys;
+      values = layer.values;
+      past_len = keys.size(2) - T;
+    } else if (has_past && (*past)[i].keys.defined() && (*past)[i].keys.size(2) > 0) {
       const LayerKV& p = (*past)[i];
       past_len = p.keys.size(2);
       keys = torch::cat({p.keys.to(device(), dt), k}, 2);
@@ -296,8 +332,12 @@ void append_kv(KVLayers& cache, const KVLayers& span) {
 at::Tensor Qwen2Decoder::decode(const at::Tensor& token_ids, KVLayers& cache, std::int64_t position,
                                 ContextAttention* context) const {
   at::Tensor embeds = embed(token_ids.reshape({-1, 1}));
-  ForwardResult step = forward(embeds, &cache, position, /*capture_queries=*/false, context);
-  if (!context) append_kv(cache, step.kv);
+  // Dense cache: the step's K/V go into the cache's spare room and attention reads it there,
+  // so a step copies no past K/V (forward + append_kv would copy them twice).
+  ForwardResult step =
+      context ? forward(embeds, &cache, position, /*capture_queries=*/false, context)
+              : run_layers(embeds, nullptr, &cache, text_positions(position, embeds.size(0), 1, device()),
+                           /*capture_queries=*/false, nullptr);
   return logits(step.hidden).select(1, 0);
 }
 

@@ -18,10 +18,18 @@ namespace wq::models {
 
 class Checkpoint;
 
+struct KvRoom;
+
 // K and V of one layer, post-RoPE: [batch, kv_heads, tokens, head_dim], model dtype.
+// After Qwen2Decoder::decode, keys/values are views of a larger buffer (`room`) that later
+// steps write into in place instead of concatenating; copies of a LayerKV share it safely
+// (a copy that falls behind the buffer's written length reallocates before writing).
 struct LayerKV {
+  LayerKV() = default;
+  LayerKV(at::Tensor k, at::Tensor v) : keys(std::move(k)), values(std::move(v)) {}
   at::Tensor keys;
   at::Tensor values;
+  std::shared_ptr<KvRoom> room;  // null unless decode grew this layer
 };
 using KVLayers = std::vector<LayerKV>;  // one entry per decoder layer
 
@@ -122,6 +130,11 @@ class Qwen2Decoder {
 
  private:
   Qwen2Decoder(Qwen2Config config, std::shared_ptr<const Qwen2Weights> weights);
+  // forward's body. With `grow` (decode; then no past and no context) each layer appends the
+  // span's K/V to (*grow)[layer] in place and attends over it.
+  ForwardResult run_layers(const at::Tensor& embeds, const KVLayers* past, KVLayers* grow,
+                           const at::Tensor& positions, bool capture_queries,
+                           ContextAttention* context) const;
   Qwen2Config config_;
   std::shared_ptr<const Qwen2Weights> weights_;
 };

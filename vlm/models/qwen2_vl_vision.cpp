@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "vlm/models/attention.h"
 #include "vlm/models/safetensors.h"
 #include "vlm/models/weights.h"
 
@@ -76,7 +77,6 @@ at::Tensor segment_attention(const at::Tensor& h, const VisionBlockWeights& l, c
   std::map<std::int64_t, std::vector<std::int64_t>> starts_by_length;
   for (std::size_t i = 0; i + 1 < cu.size(); ++i)
     if (cu[i + 1] > cu[i]) starts_by_length[cu[i + 1] - cu[i]].push_back(cu[i]);
-  const double scale = 1.0 / std::sqrt(static_cast<double>(D));
   at::Tensor out = torch::empty({N, heads, D}, q.options());
   for (const auto& [length, starts] : starts_by_length) {
     const auto n = static_cast<std::int64_t>(starts.size());
@@ -87,9 +87,7 @@ at::Tensor segment_attention(const at::Tensor& h, const VisionBlockWeights& l, c
     auto gather = [&](const at::Tensor& t) {  // -> [segments, heads, length, D]
       return t.index_select(0, index).view({n, length, heads, D}).transpose(1, 2);
     };
-    at::Tensor scores = torch::matmul(gather(q), gather(k).transpose(-1, -2)) * scale;
-    at::Tensor probs = torch::softmax(scores.to(at::kFloat), -1).to(q.scalar_type());
-    out.index_copy_(0, index, torch::matmul(probs, gather(v)).transpose(1, 2).reshape({n * length, heads, D}));
+    out.index_copy_(0, index, full_attention(gather(q), gather(k), gather(v)).transpose(1, 2).reshape({n * length, heads, D}));
   }
   return out.view({N, E});
 }

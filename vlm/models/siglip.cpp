@@ -1,6 +1,7 @@
 // SigLIP vision tower (see siglip.h).
 #include "vlm/models/siglip.h"
 
+#include "vlm/models/attention.h"
 #include "vlm/models/safetensors.h"
 #include "vlm/models/weights.h"
 
@@ -117,16 +118,13 @@ std::vector<at::Tensor> SiglipVisionTower::hidden_states(const at::Tensor& pixel
   x = x.flatten(2).transpose(1, 2) + w.position;  // [N, patches, H]
   const auto T = x.size(1);
   std::vector<at::Tensor> states{x};
-  const double scale = 1.0 / std::sqrt(static_cast<double>(D));
   for (std::int64_t i = 0; i < deepest; ++i) {
     const SiglipLayer& l = w.layers[i];
     at::Tensor h = F::layer_norm(x, F::LayerNormFuncOptions({H}).weight(l.ln1_w).bias(l.ln1_b).eps(c.layer_norm_eps));
     at::Tensor q = at::linear(h, l.q_w, l.q_b).view({N, T, heads, D}).transpose(1, 2);
     at::Tensor k = at::linear(h, l.k_w, l.k_b).view({N, T, heads, D}).transpose(1, 2);
     at::Tensor v = at::linear(h, l.v_w, l.v_b).view({N, T, heads, D}).transpose(1, 2);
-    at::Tensor probs = torch::softmax((torch::matmul(q, k.transpose(-1, -2)) * scale).to(at::kFloat), -1)
-                           .to(q.scalar_type());
-    at::Tensor attn = torch::matmul(probs, v).transpose(1, 2).reshape({N, T, H});
+    at::Tensor attn = full_attention(q, k, v).transpose(1, 2).reshape({N, T, H});
     x = x + at::linear(attn, l.o_w, l.o_b);
     h = F::layer_norm(x, F::LayerNormFuncOptions({H}).weight(l.ln2_w).bias(l.ln2_b).eps(c.layer_norm_eps));
     x = x + at::linear(activation(at::linear(h, l.fc1_w, l.fc1_b), c.hidden_act), l.fc2_w, l.fc2_b);

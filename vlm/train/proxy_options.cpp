@@ -55,7 +55,9 @@ ProxyTrainOptions load_proxy_train_options(const std::string& path) {
          int_spec("vision_heads", d.vision_heads, "SigLIP heads"),
          int_spec("vision_intermediate", d.vision_intermediate, "SigLIP MLP width"),
          int_spec("patch_size", d.patch_size, "SigLIP patch (frame size must be a multiple)"),
-         int_spec("tokenizer_merges", d.tokenizer_merges, "BPE merges learned from the prompts")},
+         int_spec("tokenizer_merges", d.tokenizer_merges, "BPE merges learned from the prompts"),
+         param_spec("save_dtype", ParamType::String, "f32", "dtype of model.safetensors (training is fp32)",
+                    {"f32", "bf16"})},
         top.node("model"), "model");
     auto& a = o.model;
     a.text_hidden = as_int(m, "text_hidden");
@@ -69,6 +71,7 @@ ProxyTrainOptions load_proxy_train_options(const std::string& path) {
     a.vision_intermediate = as_int(m, "vision_intermediate");
     a.patch_size = as_int(m, "patch_size");
     a.tokenizer_merges = as_int(m, "tokenizer_merges");
+    o.save_dtype = m.get_string("save_dtype");
     if (a.text_hidden % a.text_heads || a.text_heads % a.text_kv_heads)
       m.fail("text_heads", "text_hidden must be a multiple of text_heads, and text_heads of text_kv_heads");
     if (a.vision_hidden % a.vision_heads) m.fail("vision_heads", "vision_hidden must be a multiple of it");
@@ -79,19 +82,25 @@ ProxyTrainOptions load_proxy_train_options(const std::string& path) {
     const Params t = resolve_params(
         {int_spec("steps", t0.steps, "optimizer steps"), int_spec("batch_size", t0.batch_size, "questions per step"),
          param_spec("warmup_steps", ParamType::Int, std::to_string(t0.warmup_steps), "linear warm-up", {}, 0),
-         param_spec("lr", ParamType::Float, "1e-3", "peak learning rate (cosine decay to 10 % over the steps or time_limit_s, whichever ends first)", {}, 0),
+         param_spec("lr", ParamType::Float, "1e-3", "peak learning rate (cosine decay to 10 % over the steps or time_budget_s, whichever ends first)", {}, 0),
          param_spec("weight_decay", ParamType::Float, "0.01", "AdamW weight decay", {}, 0),
          param_spec("grad_clip", ParamType::Float, "1.0", "global gradient-norm clip", {}, 0),
          int_spec("eval_every", t0.eval_every, "steps between held-out evaluations"),
          int_spec("eval_questions", t0.eval_questions, "held-out questions per evaluation"),
-         param_spec("time_limit_s", ParamType::Float, "0", "stop after this much training time; 0 = none", {}, 0),
+         param_spec("time_budget_s", ParamType::Float, "0",
+                    "training time over all calls (--resume); schedules end with it; 0 = none", {}, 0),
+         param_spec("state_dtype", ParamType::String, "f32",
+                    "dtype of the saved AdamW moments: f32 resumes bit-exact, bf16 halves them", {"f32", "bf16"}),
          param_spec("open_answer_fraction", ParamType::Float, "0.5",
                     "share of questions asked without options and answered with the option text", {}, 0, 1),
          param_spec("verify_fraction", ParamType::Float, "0",
                     "share asked with a supervised yes/no verdict after every option", {}, 0, 1),
          param_spec("curriculum_frames", ParamType::IntList, "[]",
                     "frames per video in equal-length stages (e.g. [4, 8, 16]); [] = data.num_frames throughout",
-                    {}, 1, 256)},
+                    {}, 1, 256),
+         param_spec("task_weights", ParamType::IntList, "[]",
+                    "training questions per task in each round, aligned with data.tasks; [] = one each", {}, 1,
+                    1000)},
         top.node("train"), "train");
     o.steps = as_int(t, "steps");
     o.batch_size = as_int(t, "batch_size");
@@ -101,10 +110,14 @@ ProxyTrainOptions load_proxy_train_options(const std::string& path) {
     o.grad_clip = t.get_float("grad_clip");
     o.eval_every = as_int(t, "eval_every");
     o.eval_questions = as_int(t, "eval_questions");
-    o.time_limit_s = t.get_float("time_limit_s");
+    o.time_budget_s = t.get_float("time_budget_s");
+    o.state_dtype = t.get_string("state_dtype");
     o.open_answer_fraction = t.get_float("open_answer_fraction");
     o.verify_fraction = t.get_float("verify_fraction");
     for (const long long frames : t.get_int_list("curriculum_frames")) o.curriculum_frames.push_back(int(frames));
+    for (const long long weight : t.get_int_list("task_weights")) o.task_weights.push_back(int(weight));
+    if (!o.task_weights.empty() && o.task_weights.size() != o.data.tasks.size())
+      t.fail("task_weights", "needs one weight per task of data.tasks (listed explicitly)");
     if (o.open_answer_fraction + o.verify_fraction > 1)
       t.fail("verify_fraction", "open_answer_fraction + verify_fraction must be at most 1");
     return o;

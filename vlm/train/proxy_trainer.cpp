@@ -17,6 +17,7 @@
 #include "vlm/models/model_config.h"
 #include "vlm/models/safetensors_writer.h"
 #include "vlm/tokenizer/train_bpe.h"
+#include "vlm/train/trainer_state.h"
 
 namespace wq::train {
 namespace {
@@ -38,13 +39,28 @@ const std::vector<std::string>& task_list(const ProxyTrainOptions& o) {
   return o.data.tasks.empty() ? synth_task_ids() : o.data.tasks;
 }
 
-// Question i of the stream: task i mod tasks, answer position drawn from the index.
+// Task (index into task_list) and question index within it of question i of the stream:
+// tasks take turns, task k weight_k times a round (once each without train.task_weights).
+std::pair<std::size_t, std::uint64_t> task_of(const ProxyTrainOptions& o, std::uint64_t i) {
+  const std::size_t tasks = task_list(o).size();
+  if (o.task_weights.empty()) return {i % tasks, i / tasks};
+  std::uint64_t round_length = 0;
+  for (const int w : o.task_weights) round_length += std::uint64_t(w);
+  std::uint64_t turn = i % round_length;
+  for (std::size_t k = 0;; ++k) {
+    const auto weight = std::uint64_t(o.task_weights[k]);
+    if (turn < weight) return {k, i / round_length * weight + turn};
+    turn -= weight;
+  }
+}
+
+// Question i of the stream, its answer position drawn from its index.
 SynthSample draw(const ProxyTrainOptions& o, std::uint64_t stream, std::uint64_t i) {
-  const auto& tasks = task_list(o);
-  const std::string& task = tasks[i % tasks.size()];
+  const auto [k, question] = task_of(o, i);
+  const std::string& task = task_list(o)[k];
   const int positions = task == "motion_direction" ? std::min(o.data.num_options, 4) : o.data.num_options;
-  const int answer_position = static_cast<int>((i / tasks.size() * 2654435761ULL >> 7) % positions);
-  return draw_synth_sample(scene_options(o, stream), task, i / tasks.size(), answer_position, o.num_frames);
+  const int answer_position = static_cast<int>((question * 2654435761ULL >> 7) % positions);
+  return draw_synth_sample(scene_options(o, stream), task, question, answer_position, o.num_frames);
 }
 
 PromptParts prompt_of(const SynthSample& s) { return mvbench_prompt(MvbenchPreset::Official, s.question, s.candidates); }
@@ -254,6 +270,7 @@ HeldoutAccuracy heldout_accuracy(const eval::LlavaOnevisionLm& lm, const ProxyTr
   ProxyTrainOptions eval_options = o;
   eval_options.batch_size = std::min(o.batch_size, o.eval_questions);
   eval_options.seed = o.seed ^ kHeldoutStream;
+  eval_options.task_weights.clear();  // every task as often: accuracy per task and pooled
   std::map<std::string, std::pair<int, int>> tally;  // task -> (correct, total)
   for (int first = 0; first < o.eval_questions; first += eval_options.batch_size) {
     const Batch batch = make_batch(lm, eval_options, static_cast<std::uint64_t>(first), false);
@@ -261,7 +278,7 @@ HeldoutAccuracy heldout_accuracy(const eval::LlavaOnevisionLm& lm, const ProxyTr
     const at::Tensor letter_position = batch.letter.argmax(1);
     for (std::int64_t b = 0; b < batch.ids.size(0); ++b) {
       const auto t = letter_position[b].item<std::int64_t>();
-      auto& [correct, total] = tally[task_list(o)[(std::size_t(first) + std::size_t(b)) % task_list(o).size()]];
+      auto& [correct, total] = tally[task_list(o)[task_of(eval_options, std::uint64_t(first + b)).first]];
       correct += logits[b][t].argmax().item<std::int64_t>() == batch.targets[b][t].item<std::int64_t>();
       ++total;
     }
@@ -277,11 +294,12 @@ HeldoutAccuracy heldout_accuracy(const eval::LlavaOnevisionLm& lm, const ProxyTr
   return result;
 }
 
-// How far training is, in [0, 1]: by steps or by the time limit, whichever is further, so a
-// run cut by time_limit_s still ends its schedules (learning rate, curriculum).
+// How far training is, in [0, 1]: by steps or by the time budget, whichever is further, so a
+// run that ends by time_budget_s still ends its schedules (learning rate, curriculum).
+// seconds: training time over all calls.
 double schedule_progress(const ProxyTrainOptions& o, int step, double seconds) {
   double progress = double(step) / std::max(1, o.steps);
-  if (o.time_limit_s > 0) progress = std::max(progress, seconds / o.time_limit_s);
+  if (o.time_budget_s > 0) progress = std::max(progress, seconds / o.time_budget_s);
   return std::min(1.0, progress);
 }
 
@@ -303,9 +321,26 @@ ProxyTrainOptions curriculum_stage(const ProxyTrainOptions& o, double progress) 
   return stage;
 }
 
-void save(const eval::LlavaOnevisionLm& lm, const fs::path& out, const nlohmann::json& log_json) {
-  models::write_safetensors((out / "model.safetensors").string(), lm.model().named_tensors(), {{"format", "pt"}});
-  write_text(out / "train_log.json", log_json.dump(1) + "\n");
+at::ScalarType dtype_named(const std::string& name) { return name == "bf16" ? at::kBFloat16 : at::kFloat; }
+
+void save(const eval::LlavaOnevisionLm& lm, const ProxyTrainOptions& o, const nlohmann::json& log_json) {
+  models::NamedTensors tensors = lm.model().named_tensors();
+  for (auto& named : tensors) named.second = named.second.detach().to(dtype_named(o.save_dtype));
+  models::write_safetensors((fs::path(o.out) / "model.safetensors").string(), tensors, {{"format", "pt"}});
+  write_text(fs::path(o.out) / "train_log.json", log_json.dump(1) + "\n");
+}
+
+// What the weights of a trainer state depend on: resuming under another config is refused.
+// The merges stand for the data options the tokenizer was learned from.
+nlohmann::json run_identity(const ProxyTrainOptions& o, std::int64_t vocab, const std::string& tokenizer_json) {
+  return {{"seed", o.seed}, {"tasks", task_list(o)}, {"config", config_json(o, vocab)},
+          {"merges", nlohmann::json::parse(tokenizer_json).at("model").at("merges")}};
+}
+
+nlohmann::json saved_history(const fs::path& out) {
+  std::ifstream in(out / "train_log.json");
+  if (!in) throw std::invalid_argument((out / "train_log.json").string() + ": missing (needed to resume)");
+  return nlohmann::json::parse(in).at("history");
 }
 
 // random() draws weights for latency runs (embeddings N(0, 1), biases and norms jittered,
@@ -329,12 +364,15 @@ ProxyTrainResult train_proxy(const ProxyTrainOptions& o, const std::function<voi
   const fs::path out(o.out);
   fs::create_directories(out);
   const std::string tokenizer_json = write_tokenizer(o);
-  write_text(out / "tokenizer.json", tokenizer_json);
   tokenizer::Tokenizer tokenizer = tokenizer::Tokenizer::from_json_text(tokenizer_json);
   const std::int64_t vocab = static_cast<std::int64_t>(*tokenizer.token_to_id(kSpecialTokens.back())) + 1;
   if (o.verify_fraction > 0 && (tokenizer.encode(kYes).size() != 1 || tokenizer.encode(kNo).size() != 1))
     throw std::invalid_argument("train-proxy: model.tokenizer_merges is too small for ' yes' and ' no' to be single "
                                 "tokens (train.verify_fraction needs them)");
+  // Checked before anything in `out` is replaced: a refused resume leaves the folder as it was.
+  TrainerProgress progress{0, 0.0, run_identity(o, vocab, tokenizer_json)};
+  if (o.call.resume) progress = read_trainer_progress(o.out, progress.run);
+  write_text(out / "tokenizer.json", tokenizer_json);
   write_text(out / "config.json", config_json(o, vocab).dump(1) + "\n");
   write_text(out / "video_preprocessor_config.json", processor_json(o).dump(1) + "\n");
 
@@ -362,9 +400,25 @@ ProxyTrainResult train_proxy(const ProxyTrainOptions& o, const std::function<voi
   torch::optim::AdamW optimizer(groups);
 
   nlohmann::json history = nlohmann::json::array();
+  if (o.call.resume) {
+    load_trainer_state(o.out, lm.model().named_tensors(), optimizer);
+    history = saved_history(out);
+    log("resumed at step " + std::to_string(progress.step) + " after " + std::to_string(int(progress.seconds)) + " s");
+  }
+  const int first_step = progress.step;
+  const double seconds_before = progress.seconds;
   const auto start = std::chrono::steady_clock::now();
-  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  auto call_seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  auto elapsed = [&] { return seconds_before + call_seconds(); };  // over all calls
   ProxyTrainResult result;
+  result.steps = first_step;
+  result.checkpoint = out.string();
+  if (first_step >= o.steps || (o.time_budget_s > 0 && seconds_before >= o.time_budget_s)) {
+    log("nothing left to train: step " + std::to_string(first_step) + " of " + std::to_string(o.steps) + ", " +
+        std::to_string(int(seconds_before)) + " s of the budget");
+    result.seconds = seconds_before;
+    return result;
+  }
   double loss_sum = 0, letter_loss_sum = 0, letter_count = 0;
   int loss_count = 0;
   // The next batch is drawn, rendered and preprocessed on the CPU while the device runs
@@ -375,8 +429,8 @@ ProxyTrainResult train_proxy(const ProxyTrainOptions& o, const std::function<voi
       return make_batch(lm, stage, static_cast<std::uint64_t>(step) * stage.batch_size, true);
     });
   };
-  std::future<Batch> next_batch = draw_batch(0);
-  for (int step = 0; step < o.steps; ++step) {
+  std::future<Batch> next_batch = draw_batch(first_step);
+  for (int step = first_step; step < o.steps; ++step) {
     const Batch batch = next_batch.get();
     if (step + 1 < o.steps) next_batch = draw_batch(step + 1);
     const at::Tensor logits = batch_logits(lm, batch, newline, video_token);
@@ -397,7 +451,10 @@ ProxyTrainResult train_proxy(const ProxyTrainOptions& o, const std::function<voi
     letter_count += letter.sum().item<double>();
     ++loss_count;
     result.steps = step + 1;
-    const bool last = step + 1 == o.steps || (o.time_limit_s > 0 && elapsed() > o.time_limit_s);
+    const bool finished = step + 1 == o.steps || (o.time_budget_s > 0 && elapsed() > o.time_budget_s);
+    const bool call_over = (o.call.time_limit_s > 0 && call_seconds() > o.call.time_limit_s) ||
+                           (o.call.max_steps > 0 && step + 1 - first_step >= o.call.max_steps);
+    const bool last = finished || call_over;
     if ((step + 1) % o.eval_every == 0 || last) {
       const HeldoutAccuracy heldout = heldout_accuracy(lm, o, newline, video_token);
       result.heldout_accuracy = heldout.pooled;
@@ -410,12 +467,14 @@ ProxyTrainResult train_proxy(const ProxyTrainOptions& o, const std::function<voi
           " " + nlohmann::json(heldout.by_task).dump() + "  (" + std::to_string(static_cast<int>(elapsed())) + " s)");
       loss_sum = letter_loss_sum = letter_count = 0;
       loss_count = 0;
-      save(lm, out, {{"history", history}, {"options_seed", o.seed}, {"device", o.device}});
+      save(lm, o, {{"history", history}, {"options_seed", o.seed}, {"device", o.device}});
+      progress.step = step + 1;
+      progress.seconds = elapsed();
+      save_trainer_state(o.out, lm.model().named_tensors(), optimizer, progress, dtype_named(o.state_dtype));
     }
     if (last) break;
   }
   result.seconds = elapsed();
-  result.checkpoint = out.string();
   return result;
 }
 
