@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Paper-style table from a results file: one row per run (FP16 first, then one block per
 method, its runs in natural name order: 16 frames before 128, budget 1.5 before 3.0), the
-effective-bits column, then the chosen metrics; the best value of each metric column in bold
-(Markdown **x**, LaTeX \\textbf{x}).
+requested budget (a method's `budget_bits`; "-" for a method of fixed widths) beside the
+achieved effective bits, then the chosen metrics (accuracy runs: overall, per task family,
+failed samples); the best value of each metric column in bold (Markdown **x**, LaTeX
+\\textbf{x}).
 
     make_table.py results/quickstart.h5 [--metrics attn_out_rel_err attn_kl] [--format latex]
 
@@ -86,6 +88,9 @@ def choose_metrics(frame, requested):
     present = [m for m in defaults if m in frame.columns]
     if not present:
         sys.exit(f"make_table: the runs of experiment '{experiment}' have none of {defaults}")
+    if experiment == "accuracy":  # each task family after the overall accuracy
+        families = sorted(c for c in frame.columns if c.startswith("accuracy/"))
+        present = present[:1] + families + present[1:]
     return present
 
 
@@ -119,8 +124,13 @@ def best_value(frame, metric):
     return values.min() if way == LOWER else values.max()
 
 
+BUDGET = "config.method.budget_bits"
+
+
 def render(frame, metrics, fmt):
-    columns = ["run", "method"] + (["bits_effective"] if "bits_effective" in frame.columns else []) + metrics
+    has_budget = BUDGET in frame.columns and frame[BUDGET].notna().any()
+    has_bits = "bits_effective" in frame.columns
+    columns = ["run", "method"] + ([BUDGET] if has_budget else []) + (["bits_effective"] if has_bits else []) + metrics
     best = {m: value for m in metrics if (value := best_value(frame, m)) is not None}
     competing = contenders(frame)
 
@@ -128,12 +138,14 @@ def render(frame, metrics, fmt):
         value = row[column]
         if column in ("run", "method"):
             return str(value)
+        if column == BUDGET and pd.isna(value):
+            return "-"
         text = f"{value:.4g}" if isinstance(value, float) else str(value)
         if column in best and competing[row.name] and value == best[column]:
             return f"**{text}**" if fmt == "markdown" else f"\\textbf{{{text}}}"
         return text
 
-    header = ["run", "method", "eff. bits"][: 2 + ("bits_effective" in frame.columns)] + metrics
+    header = ["run", "method"] + (["budget"] if has_budget else []) + (["eff. bits"] if has_bits else []) + metrics
     lines = []
     if fmt == "markdown":
         lines.append("| " + " | ".join(header) + " |")

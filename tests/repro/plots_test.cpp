@@ -129,6 +129,27 @@ TEST_F(PlotScripts, TableBoldsTheBestOfEachColumn) {
   EXPECT_NE(table.output.find("**"), std::string::npos) << table.output;
 }
 
+// The quickstart's table: the requested budget beside the achieved effective bits ("-" for a
+// method of fixed widths), and accuracy per task family after the overall accuracy.
+TEST_F(PlotScripts, TableShowsTheBudgetAndEachFamily) {
+  const auto metrics = make_table_eval(
+      "t.choose_metrics(t.pd.DataFrame({'experiment': ['accuracy'], 'accuracy': [1.0], 'samples_failed': [0], "
+      "'accuracy/needle': [1.0], 'accuracy/event_order': [0.5]}), None)");
+  ASSERT_EQ(metrics.exit_code, 0) << metrics.output;
+  EXPECT_EQ(metrics.output, "['accuracy', 'accuracy/event_order', 'accuracy/needle', 'samples_failed']\n");
+  const auto table = make_table_eval(
+      "t.render(t.pd.DataFrame({'run': ['fp16', 'u', 'w'], 'method': ['fp16', 'uniform', 'windowquant'], "
+      "'config.method.budget_bits': [float('nan'), float('nan'), 2.5], 'bits_effective': [16.0, 3.1, 2.45], "
+      "'accuracy': [0.9, 0.5, 0.7]}), ['accuracy'], 'markdown')");
+  ASSERT_EQ(table.exit_code, 0) << table.output;
+  EXPECT_EQ(table.output,
+            "| run | method | budget | eff. bits | accuracy |\n"
+            "|---|---|---|---|---|\n"
+            "| fp16 | fp16 | - | 16 | 0.9 |\n"
+            "| u | uniform | - | 3.1 | 0.5 |\n"
+            "| w | windowquant | 2.5 | 2.45 | **0.7** |\n");
+}
+
 // Rows: FP16 first, then each method's runs with the numbers in their names compared as
 // numbers (an efficiency table lists 16, 32, 64, 128 frames, not 128, 16, 32, 64).
 TEST_F(PlotScripts, TableOrdersRunsNaturally) {
@@ -223,7 +244,7 @@ TEST_F(PlotScripts, TableBoldsByEachMetricsDirection) {
   // The kv_fidelity table: FP16's errors of 0 are not the bold ones.
   const auto kv = run_shell(python_ + " " + source_path("scripts/tables/make_table.py") + " kv.h5", dir_);
   ASSERT_EQ(kv.exit_code, 0) << kv.output;
-  EXPECT_EQ(kv.output.find("| fp16/seed=0/experiment.frames=4 | fp16 | 16 | 0 | 0 | 0 | 0 |"),
+  EXPECT_EQ(kv.output.find("| fp16/seed=0/experiment.frames=4 | fp16 | - | 16 | 0 | 0 | 0 | 0 |"),
             kv.output.find("| fp16/seed=0"))
       << kv.output;
   EXPECT_NE(kv.output.find("**"), std::string::npos) << kv.output;
