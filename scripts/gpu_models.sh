@@ -2,7 +2,8 @@
 # One device call for the model side (GPU machine, repository root, .deps and
 # .cache/test-assets carried): builds wq and the model tests against PyTorch's CUDA LibTorch
 # with our CUDA kernels (packed mode needs them), runs the golden model tests in bf16 on the
-# GPU (WQ_GOLDEN_DEVICE / WQ_GOLDEN_DTYPE; bound in tests/models/golden_mode.h), the GPU
+# GPU (WQ_GOLDEN_DEVICE / WQ_GOLDEN_DTYPE; bound in tests/models/golden_mode.h) with the fused
+# attention against its math reference (test_attention.cpp), the GPU
 # packed-cache test (tests/eval/test_packed_gpu.cpp) and the 7B-shaped random-weights protocol
 # run at 64 frames with every method in packed mode. --with-simulate then runs the same
 # sweep in simulate mode (the CPU quantizer: minutes per method; stopped at the device
@@ -28,7 +29,7 @@ source scripts/device_env.sh
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
 status=0
 stage "golden bf16"
-WQ_GOLDEN_DEVICE=cuda WQ_GOLDEN_DTYPE=bfloat16 build-gpu/tests/test_models --gtest_filter="*Golden*:*LongVideo*" \
+WQ_GOLDEN_DEVICE=cuda WQ_GOLDEN_DTYPE=bfloat16 build-gpu/tests/test_models --gtest_filter="*Golden*:*LongVideo*:Attention*:Qwen2Cache*" \
   >"$OUT/golden_bf16.log" 2>&1 || status=$?
 tail -3 "$OUT/golden_bf16.log"
 stage "packed GPU test"
