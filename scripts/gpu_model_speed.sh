@@ -3,9 +3,10 @@
 # transformers 5.17 (SDPA, bf16) at the 7B shape on one GPU, over the same random weights.
 # bench_model_speed writes them (/tmp, ~16 GB: not under $OUT), times our phases from them,
 # scripts/model_speed_hf.py times transformers' from them, then prints the table for
-# docs/models.md. Our CUDA kernels are not needed (the dense path), so the build skips them
-# unless WQ_CUDA=ON is set. Each stage has its own deadline so that a stuck one still leaves
-# the others' results; the whole stays under WQ_DEVICE_SECONDS (default 570 s).
+# docs/models.md. Our CUDA kernels are not needed (the dense path), so a fresh build skips them
+# unless WQ_CUDA=ON is set; an existing build-gpu/ keeps its setting. Each stage has its own
+# deadline so that a stuck one still leaves the others' results; the whole stays under
+# WQ_DEVICE_SECONDS (default 570 s).
 # Results under $OUT (default ./gpu_out): gpu.txt, *.log, ours.json, transformers.json, table.md.
 #   scripts/gpu_model_speed.sh [context_tokens=12608]
 set -euo pipefail
@@ -17,7 +18,10 @@ weights=/tmp/wq_model_speed_7b
 stage() { echo "[gpu_model_speed] $1 at ${SECONDS} s"; }
 left() { echo $(( ${WQ_DEVICE_SECONDS:-570} - SECONDS - 10 )); }
 stage build
-WQ_CUDA="${WQ_CUDA:-OFF}" scripts/device_build.sh bench_model_speed >"$OUT/build.log" 2>&1 ||
+# A build-gpu/ already configured (gpu_models.sh on a warm machine) keeps its WQ_CUDA setting:
+# switching it would reconfigure and rebuild everything.
+configured=$(sed -n 's/^WQ_CUDA:STRING=//p' build-gpu/CMakeCache.txt 2>/dev/null || true)
+WQ_CUDA="${WQ_CUDA:-${configured:-OFF}}" scripts/device_build.sh bench_model_speed >"$OUT/build.log" 2>&1 ||
   { tail -30 "$OUT/build.log"; exit 1; }
 source scripts/device_env.sh
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
