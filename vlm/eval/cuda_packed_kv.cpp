@@ -339,6 +339,12 @@ class CudaPackedKv : public PackedKv {
   CudaPackedKv(const models::KVLayers& context, const cache::Plan& plan, const cache::FullKv& host)
       : tail_rule_(plan.tail) {
     if (!context.empty()) cache::validate(tail_rule_, static_cast<int>(context[0].keys.size(3)));
+    // The rule's chunks are packed and read by the kernels (check_segment_supported's groups).
+    if (tail_rule_.residual > 0 && (tail_rule_.key.group_size % 16 != 0 || tail_rule_.value.group_size % 16 != 0))
+      throw std::invalid_argument("cache.mode packed on a GPU: the decode rule's groups (keys " +
+                                  std::to_string(tail_rule_.key.group_size) + ", values " +
+                                  std::to_string(tail_rule_.value.group_size) +
+                                  ") must be multiples of 16 for the CUDA kernels (use cache.mode simulate)");
     if (!context.empty() && !reads_head_dim(static_cast<int>(context[0].keys.size(3))))
       throw std::invalid_argument("cache.mode packed on a GPU: the CUDA kernels read head_dim 64 and 128, this model's is " +
                                   std::to_string(context[0].keys.size(3)) + " (use cache.mode simulate)");
