@@ -37,6 +37,14 @@ bool tensor_view_of(const SegmentTensor& t, SegmentKind kind, ChannelFrame& fram
   return true;
 }
 
+// The kernels' view of a quantized or interleaved segment (both tensors); false (and why) as
+// tensor_view_of.
+bool segment_view_of(const Segment& seg, ChannelFrame& frame, kernels::segment_view& view, std::string& why) {
+  view.tokens = seg.size();
+  return tensor_view_of(seg.key, seg.kind, frame, view.key, why) &&
+         tensor_view_of(seg.value, seg.kind, frame, view.value, why);
+}
+
 // Exact fp32 attention of `rows` query rows [rows][D] over n keys/values [n][D]; out [rows][D],
 // lse [rows]. The CPU twin of what the kernels compute, for full-precision and dequantized keys.
 void attend_rows(const float* q, int rows, const float* k, const float* v, int n, int D, float scale, float* out,
@@ -114,10 +122,8 @@ PackedContext::PackedContext(const KvCache& cache, const TailRule& tail_rule) : 
           continue;
         }
         kernels::segment_view view;
-        view.tokens = seg.size();
         std::string why;
-        if (!tensor_view_of(seg.key, seg.kind, frame, view.key, why) ||
-            !tensor_view_of(seg.value, seg.kind, frame, view.value, why)) {
+        if (!segment_view_of(seg, frame, view, why)) {
           tables.fused = false;
           if (dequantized_reason_.empty()) dequantized_reason_ = "the kernels cannot read " + why;
           break;
@@ -197,13 +203,11 @@ void PackedContext::apply_tail_rule(int layer, int appended) {
     if (!tables.fused) continue;  // a dequantized layer reads its chunks dequantized
     HeadTable& table = tables.heads[h];
     table.quantized.resize(static_cast<size_t>(table.context_views));
-    for (const Segment& chunk : chunks) {
+    for (const Segment& chunk : chunks) {  // always readable: validate(TailRule) keeps to kernel formats
       kernels::segment_view view;
-      view.tokens = chunk.size();
       ChannelFrame frame;
       std::string why;
-      tensor_view_of(chunk.key, chunk.kind, frame, view.key, why);
-      tensor_view_of(chunk.value, chunk.kind, frame, view.value, why);
+      segment_view_of(chunk, frame, view, why);
       table.quantized.push_back(view);
     }
     kernels::finalize_segment_table(table.quantized.data(), 1, static_cast<int>(table.quantized.size()));

@@ -1,6 +1,7 @@
 #include "core/cache/tail_rule.h"
 
 #include <algorithm>
+#include <stdexcept>
 #include <string>
 #include <vector>
 

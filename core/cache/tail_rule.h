@@ -12,7 +12,6 @@
 // docs/methods.md).
 #pragma once
 
-#include <stdexcept>
 
 #include "core/cache/plan.h"
 #include "core/cache/segment.h"

@@ -212,6 +212,13 @@ void add_tail(DeviceLayer& layer, const at::Tensor& like) {
   upload_table(layer);
 }
 
+// The packers' name for a tensor's dtype (fp32, or the model's bf16 / fp16).
+k::input_dtype input_dtype_of(const at::Tensor& x) {
+  return x.scalar_type() == at::kFloat      ? k::input_dtype::f32
+         : x.scalar_type() == at::kBFloat16 ? k::input_dtype::bf16
+                                            : k::input_dtype::f16;
+}
+
 // One segment of a tail chunk: ks, vs [kv_heads][G][D] contiguous 16-bit, one tensor packed
 // and the other dense (its view points into the input, which the caller keeps).
 std::unique_ptr<k::device_cache> pack_chunk(const at::Tensor& ks, const at::Tensor& vs, const k::tensor_spec& key,
@@ -220,8 +227,7 @@ std::unique_ptr<k::device_cache> pack_chunk(const at::Tensor& ks, const at::Tens
   segment.tokens = static_cast<int>(ks.size(1));
   segment.key = key;
   segment.value = value;
-  const k::input_dtype input = ks.scalar_type() == at::kBFloat16 ? k::input_dtype::bf16 : k::input_dtype::f16;
-  return std::make_unique<k::device_cache>(ks.data_ptr(), vs.data_ptr(), input, 1, static_cast<int>(ks.size(0)),
+  return std::make_unique<k::device_cache>(ks.data_ptr(), vs.data_ptr(), input_dtype_of(ks), 1, static_cast<int>(ks.size(0)),
                                            segment.tokens, static_cast<int>(ks.size(2)),
                                            std::vector<k::segment_spec>{segment}, nullptr, packed_cache_allocator());
 }
@@ -273,9 +279,7 @@ void apply_tail_rule(DeviceLayer& layer, const cache::TailRule& rule, int64_t ap
 void build_fused(DeviceLayer& layer, const at::Tensor& ks, const at::Tensor& vs, const std::vector<k::segment_spec>& specs,
                  const std::vector<cache::StoredRange>& ranges, at::ScalarType dense_dtype) {
   const bool bf16 = dense_dtype == at::kBFloat16;
-  const k::input_dtype input = ks.scalar_type() == at::kFloat ? k::input_dtype::f32
-                               : bf16                          ? k::input_dtype::bf16
-                                                               : k::input_dtype::f16;
+  const k::input_dtype input = input_dtype_of(ks);
   const int heads = static_cast<int>(ks.size(0)), tokens = static_cast<int>(ks.size(1)), dim = static_cast<int>(ks.size(2));
   layer.packed = std::make_unique<k::device_cache>(ks.data_ptr(), vs.data_ptr(), input, 1, heads, tokens, dim, specs,
                                                    nullptr, packed_cache_allocator());
